@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything they install is here.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_CONTAINER_CONNECTION_TIMEOUT := 1
+
+.PHONY: run test lint typecheck validate build pytest unit integration e2e bench fmt system-deps clean
+
+$(STAMP): requirements-dev.txt layers/receivables/requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## make run: the whole system on this machine (emulated AWS, no Docker), on http://127.0.0.1:$(PORT)
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m local_runtime
+
+## make test: every check CI runs
+test: $(STAMP) system-deps lint typecheck validate build pytest
+
+# Debian tools the tests use to look at what people see (PDF text and pictures, the hosted page).
+system-deps:
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --region eu-central-1
+	$(BIN)/cfn-lint template.yaml
+
+build: $(STAMP)
+	$(BIN)/sam build --parallel --cached --region eu-central-1
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+unit integration e2e: $(STAMP)
+	$(BIN)/pytest tests/$@
+
+## make bench: speed and cost figures (reports, never fails on a figure)
+bench: $(STAMP) system-deps
+	$(BIN)/python -m bench.run
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf .aws-sam .local .mypy_cache .ruff_cache .pytest_cache

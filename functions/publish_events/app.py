@@ -1,0 +1,28 @@
+"""Outbox relay: forwards each committed domain event from the table stream to the event bus."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables.observability import logger
+from receivables.outbox import event_from_outbox_image
+from receivables.publishing import publish
+from receivables.settings import EventBusSettings, load
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def publish_record(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image:
+        return
+    event = event_from_outbox_image(image)
+    publish(load(EventBusSettings).event_bus_name, [event])
+    logger.info("published", extra={"event_id": event.id, "event_type": event.type})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=publish_record, processor=processor, context=context)

@@ -1,0 +1,84 @@
+"""What a person reads on an invoice: the one view model the PDF, the emails and the hosted page share.
+
+Built from the stored invoice by the invoices module; renderers never read DynamoDB items.
+Amounts are Decimals already quantized to the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Locale = Literal["de", "en"]
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    address: PostalAddress
+    vat_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Seller(Party):
+    tax_number: str | None = None  # Steuernummer, when there is no VAT id
+    iban: str | None = None
+    bic: str | None = None
+    bank_name: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    register: str | None = None  # e.g. "Amtsgericht Berlin HRB 12345"
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    position: int
+    sku: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_rate: Decimal  # percent, e.g. Decimal("19")
+    net: Decimal  # after discount, quantized
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    number: str
+    locale: Locale
+    currency: str
+    issue_date: date
+    supply_date: date
+    due_date: date
+    payment_terms_days: int
+    seller: Seller
+    buyer: Party
+    lines: tuple[DocumentLine, ...]
+    tax_breakdown: tuple[TaxLine, ...]
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    amount_paid: Decimal = Decimal(0)
+    amount_due: Decimal | None = None
+    order_reference: str | None = None
+    hosted_url: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""Development tooling: runs the SAM application on this machine against moto. Never deployed."""

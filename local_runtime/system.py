@@ -1,0 +1,268 @@
+"""The whole system on one machine: emulated AWS, our handlers, streams, schedules, a clock.
+
+Used by `make run` (through `__main__`) and by the tests, in-process or as a subprocess.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local_runtime import moto_hooks
+from local_runtime.gateway import Gateway
+from local_runtime.provision import Schedule, Topology, provision
+from local_runtime.schedules import fire_times, scheduled_event
+from local_runtime.streams import StreamPump
+from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's fake credentials
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+@dataclass
+class EmailView:
+    """An email as `GET /_local/emails` shows it."""
+
+    message_id: str
+    to: list[str]
+    subject: str
+    text: str | None
+    html: str | None
+    attachments: list[dict[str, Any]]
+    sent_at: str
+    mime: bytes = field(repr=False, default=b"")
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "to": self.to, "subject": self.subject, "text": self.text, "html": self.html,
+            "attachments": self.attachments, "sent_at": self.sent_at,
+        }
+
+
+class LocalSystem:
+    def __init__(
+        self,
+        templates: list[Path] | None = None,
+        state_dir: Path | None = None,
+        parameter_overrides: dict[str, str] | None = None,
+    ) -> None:
+        self.template_paths = templates or [REPOSITORY / "template.yaml"]
+        self.state_dir = state_dir or REPOSITORY / ".local"
+        self.parameter_overrides = parameter_overrides or {}
+        self.ready = False
+        self._mock: Any = None
+        self._emails: dict[str, EmailView] = {}
+        self._events: list[dict[str, Any]] = []
+        self._mirrored: dict[tuple[str, str], str] = {}
+        self._schedule_lock = threading.RLock()
+        self._stop = threading.Event()
+        self._background = threading.Thread(target=self._tick, name="local-ticker", daemon=True)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalSystem:
+        os.environ.update(LOCAL_ENVIRONMENT)
+        self._mock = moto_hooks.start_emulated_aws()
+        template = Template.load(*self.template_paths)
+        self.resolver = Resolver(template, parameter_overrides=self.parameter_overrides)
+        self.topology: Topology = provision(template, self.resolver)
+        moto_hooks.route_lambda_invocations(self.topology.functions.invoke_for_moto)
+        from receivables import clock  # importable once the layer is on sys.path
+
+        self.clock = clock
+        self._schedules_checked_until = clock.now()
+        self._schedule_anchor = clock.now()
+        self._capture_queues = [self._capture_bus(bus) for bus in self.topology.event_buses]
+        self.gateway = Gateway(self.topology.routes, self.topology.functions)
+        self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
+        self.pump.start()
+        from local_runtime.seed import seed
+
+        self.seeded = seed(self)
+        self._background.start()
+        self.ready = True
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.pump.stop()
+        self._background.join(timeout=5)
+        if self._mock is not None:
+            self._mock.stop()
+
+    def healthy(self) -> bool:
+        return self.ready and self.pump.alive and self._background.is_alive() and self.pump.error is None
+
+    def global_environment(self) -> dict[str, str]:
+        """The Globals environment of the template's functions, resolved."""
+        variables = self.resolver.template.globals.get("Function", {}).get("Environment", {}).get("Variables", {})
+        return {key: str(value) for key, value in self.resolver.resolve(variables).items()}
+
+    # ------------------------------------------------------------------ time
+    def advance(self, by: timedelta) -> datetime:
+        """Moves the clock, firing each schedule that falls due at its own instant, then settles."""
+        with self._schedule_lock:
+            target = self.clock.now() + by
+            self._run_schedules_until(target)
+            self.clock.advance(max(timedelta(0), target - self.clock.now()))
+        self.settle()
+        return self.clock.now()
+
+    def _run_schedules_until(self, until: datetime) -> None:
+        due: list[tuple[datetime, Schedule]] = []
+        for schedule in self.topology.schedules:
+            due += [(t, schedule) for t in fire_times(schedule.expression, self._schedule_anchor, self._schedules_checked_until, until)]
+        for at, schedule in sorted(due, key=lambda pair: pair[0]):
+            if at > self.clock.now():
+                self.clock.advance(at - self.clock.now())
+            self._fire(schedule, at)
+            self.settle()
+        self._schedules_checked_until = max(self._schedules_checked_until, until)
+
+    def _fire(self, schedule: Schedule, at: datetime) -> None:
+        event = scheduled_event(schedule, at)
+        if schedule.function_name:
+            try:
+                self.topology.functions.invoke(schedule.function_name, event)
+            except Exception as error:  # EventBridge retries later; here the failure is printed
+                print(f"local runtime: schedule {schedule.name} failed: {error}")
+        elif schedule.state_machine_arn:
+            boto3.client("stepfunctions").start_execution(
+                stateMachineArn=schedule.state_machine_arn,
+                name=f"schedule-{at.strftime('%Y%m%dT%H%M%S')}",
+                input=json.dumps(event),
+            )
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                with self._schedule_lock:
+                    self._run_schedules_until(self.clock.now())
+                self.collect_outputs()
+            except Exception as error:
+                print(f"local runtime: background tick failed: {error}")
+
+    # ------------------------------------------------------------------ settling
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Waits until streams are drained and no execution is running; True if it got there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
+            if drained and not self._executions_running():
+                if self.pump.wait_until_idle(1.0):  # nothing new woke up meanwhile
+                    self.collect_outputs()
+                    return True
+            time.sleep(0.02)
+        self.collect_outputs()
+        return False
+
+    def _executions_running(self) -> bool:
+        client = boto3.client("stepfunctions")
+        return any(
+            client.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+            for arn in self.topology.state_machines.values()
+        )
+
+    # ------------------------------------------------------------------ what people see
+    def _capture_bus(self, bus: str) -> str:
+        """Subscribes a queue to every event on the bus, for GET /_local/events."""
+        sqs, events = boto3.client("sqs"), boto3.client("events")
+        url = sqs.create_queue(QueueName=f"local-capture-{bus}"[:80])["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="local-capture", EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
+        events.put_targets(Rule="local-capture", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
+        return str(url)
+
+    def collect_outputs(self) -> None:
+        with self._schedule_lock:
+            self._collect_events()
+            self._collect_emails()
+            self._mirror_objects()
+
+    def _collect_events(self) -> None:
+        sqs = boto3.client("sqs")
+        for url in self._capture_queues:
+            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for message in messages:
+                    self._events.append(json.loads(message["Body"]))
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _collect_emails(self) -> None:
+        outbox = self.state_dir / "outbox"
+        for sent in moto_hooks.sent_emails():
+            if sent.message_id in self._emails:
+                continue
+            view = _email_view(sent, self.clock.iso(self.clock.now()))
+            self._emails[sent.message_id] = view
+            outbox.mkdir(parents=True, exist_ok=True)
+            slug = re.sub(r"[^\w-]+", "-", view.subject)[:60].strip("-") or "email"
+            (outbox / f"{len(self._emails):04d}-{slug}.eml").write_bytes(view.mime)
+
+    def _mirror_objects(self) -> None:
+        for bucket, key, etag, body in moto_hooks.stored_objects():
+            if self._mirrored.get((bucket, key)) == etag:
+                continue
+            target = (self.state_dir / "s3" / bucket / key).resolve()
+            if not target.is_relative_to((self.state_dir / "s3").resolve()):
+                continue  # a key like ../../x must not escape the mirror
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+            self._mirrored[(bucket, key)] = etag
+
+    def emails(self) -> list[EmailView]:
+        self.collect_outputs()
+        return list(self._emails.values())
+
+    def events(self) -> list[dict[str, Any]]:
+        self.collect_outputs()
+        return list(self._events)
+
+
+def _email_view(sent: moto_hooks.SentEmail, seen_at: str) -> EmailView:
+    if sent.raw is None:
+        message = email.message.EmailMessage()
+        message["From"], message["To"], message["Subject"] = sent.source, ", ".join(sent.destinations), sent.subject or ""
+        message.set_content(sent.body or "")
+        mime = message.as_bytes()
+    else:
+        mime = sent.raw.encode() if isinstance(sent.raw, str) else sent.raw
+    parsed = email.message_from_bytes(mime, policy=email.policy.default)
+    assert isinstance(parsed, email.message.EmailMessage)
+    text_part, html_part = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    attachments = []
+    for part in parsed.iter_attachments():
+        content = part.get_payload(decode=True) or b""
+        attachments.append(
+            {"filename": part.get_filename(), "content_type": part.get_content_type(), "size": len(content)}
+        )
+    recipients = [address.addr_spec for address in parsed["To"].addresses] if parsed["To"] else sent.destinations
+    return EmailView(
+        message_id=sent.message_id,
+        to=recipients,
+        subject=str(parsed["Subject"] or ""),
+        text=text_part.get_content() if text_part else None,
+        html=html_part.get_content() if html_part else None,
+        attachments=attachments,
+        sent_at=seen_at or datetime.now(UTC).isoformat(),
+        mime=mime,
+    )
