@@ -1,0 +1,398 @@
+"""Order intake, pure domain: the `POST /orders` body as validated models, and the order's totals.
+`parse_order` returns an `OrderRequest` or raises one `InvalidRequest` naming every bad field.
+
+Numbers arrive as JSON strings ("19.99"). JSON numbers are accepted too, never through a binary float:
+`parse_order` reads them straight into Decimal, and a Python float given to the models is converted via
+its shortest repr ("0.1", not 0.1000000000000000055...). NaN and Infinity are rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Annotated, Literal, NoReturn, Self, TypedDict, TypeVar
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
+from stdnum.eu import vat as eu_vat
+
+from receivables.errors import FieldError, InvalidRequest, field_errors_from_pydantic
+from receivables.money import MONEY_CONTEXT, format_amount, is_invoicing_currency, minor_digits, quantize
+
+Locale = Literal["de", "en"]
+
+MAX_LINES = 1000
+# Bounds keep every product exact within MONEY_CONTEXT and far beyond any real shop order.
+MAX_QUANTITY = Decimal(1_000_000)
+MAX_UNIT_PRICE = Decimal(1_000_000_000_000)
+
+# Field normalisers, shared by the field validators and the cross-field checks on the raw body.
+
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")  # ASCII only: Decimal() takes any Unicode digit
+_NOT_A_DECIMAL = 'Input should be a decimal number as a string, e.g. "19.99"'
+
+
+def _decimal_from_json(value: object) -> Decimal:
+    # bool is an int subclass, but true is not a quantity. A float goes through its shortest repr.
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+    elif isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        raise ValueError(_NOT_A_DECIMAL)
+    if not number.is_finite():
+        raise ValueError("Input should be a finite number")
+    return number
+
+
+def _decimal_places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # only NaN/Infinity have a str exponent, and those are rejected
+    return max(0, -exponent)
+
+
+def _currency_code(value: str) -> str:
+    code = value.strip().upper()
+    if not is_invoicing_currency(code):
+        raise ValueError('Input should be an ISO 4217 currency code with a minor unit, e.g. "EUR"')
+    return code
+
+
+def _country_code(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError('Input should be an ISO 3166-1 alpha-2 country code, e.g. "DE"')
+    return code
+
+
+def _email_address(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"Input should be a valid email address: {exc}") from None
+
+
+def _between_one_and_max_lines(value: object) -> object:
+    # Checked before the items: pydantic's own min_length also fires when items fail ("0 items after
+    # validation"), which would blame "lines" for a bad quantity.
+    if isinstance(value, list | tuple) and not 1 <= len(value) <= MAX_LINES:
+        raise ValueError(f"Input should have between 1 and {MAX_LINES} order lines")
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    # Optional text left blank means absent: shop forms send the empty input.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# VAT ids carry the member state as prefix; Greece uses "EL" although its ISO country code is "GR".
+_EU_VAT_PREFIX_BY_COUNTRY = {
+    code.upper(): "EL" if code == "gr" else code.upper()
+    for code in eu_vat.MEMBER_STATES
+    if code != "xi"  # Northern Ireland: a VAT prefix, not a country (addresses there say GB)
+}
+_EU_VAT_PREFIXES = frozenset(_EU_VAT_PREFIX_BY_COUNTRY.values()) | {"GR"}
+_VAT_SEPARATORS = re.compile(r"[\s.\-/]")
+
+
+def _vat_id(value: str) -> str:
+    """The compact form ("DE 136.695.976" -> "DE136695976"); Greek ids always with the "EL" prefix."""
+    number = _VAT_SEPARATORS.sub("", value).upper()
+    if number[:2] in _EU_VAT_PREFIXES and eu_vat.is_valid(number):
+        number = eu_vat.compact(number)
+        if number.startswith("GR"):
+            number = "EL" + number[2:]
+    return number
+
+
+def _vat_id_problem(vat_id: str, country: str) -> str | None:
+    """Why `vat_id` cannot belong to a customer in `country`, or None. Outside the EU nothing is checked."""
+    expected_prefix = _EU_VAT_PREFIX_BY_COUNTRY.get(country)
+    if expected_prefix is None:
+        return None
+    prefix = "EL" if vat_id.startswith("GR") else vat_id[:2]
+    if prefix != expected_prefix:
+        return f"VAT id should start with {expected_prefix} to match the address country {country}"
+    if not eu_vat.is_valid(vat_id):
+        return f"Input should be a valid {expected_prefix} VAT id (format or check digits are wrong)"
+    return None
+
+
+# Cross-field rules. Pydantic skips a model's "after" validators as soon as any field fails, which would
+# hide these errors until the client fixed the others. So they read the raw input in a "wrap" validator
+# and their errors are merged with the fields' own: one 422 names every bad field.
+
+
+def _value_error(loc: tuple[str | int, ...], raw_input: object, message: str) -> InitErrorDetails:
+    return {"type": "value_error", "loc": loc, "input": raw_input, "ctx": {"error": message}}
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _validate_with_cross_field_errors(
+    model_type: type[ModelT],
+    data: object,
+    handler: ModelWrapValidatorHandler[ModelT],
+    cross_field_errors: list[InitErrorDetails],
+) -> ModelT:
+    field_errors: list[InitErrorDetails] = []
+    try:
+        model = handler(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            detail: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+            if "ctx" in error:
+                detail["ctx"] = error["ctx"]
+            field_errors.append(detail)
+    else:
+        if not cross_field_errors:
+            return model
+    # Raising ValidationError from a validator keeps each error's own location, prefixed by the parents'.
+    raise ValidationError.from_exception_data(model_type.__name__, [*field_errors, *cross_field_errors])
+
+
+def _vat_id_errors(customer: object) -> list[InitErrorDetails]:
+    if not isinstance(customer, Mapping):
+        return []
+    raw_vat_id, address = customer.get("vat_id"), customer.get("address")
+    raw_country = address.get("country") if isinstance(address, Mapping) else None
+    if not isinstance(raw_vat_id, str) or not raw_vat_id.strip() or not isinstance(raw_country, str):
+        return []
+    try:
+        country = _country_code(raw_country)
+    except ValueError:
+        return []  # reported by the country field itself
+    problem = _vat_id_problem(_vat_id(raw_vat_id), country)
+    return [] if problem is None else [_value_error(("vat_id",), raw_vat_id, problem)]
+
+
+def _unit_price_errors(order: object) -> list[InitErrorDetails]:
+    """A unit price may not be finer than the currency's minor unit: 1.5 JPY does not exist."""
+    if not isinstance(order, Mapping):
+        return []
+    raw_currency, lines = order.get("currency"), order.get("lines")
+    if not isinstance(raw_currency, str) or isinstance(lines, str) or not isinstance(lines, Sequence):
+        return []
+    try:
+        currency = _currency_code(raw_currency)
+    except ValueError:
+        return []  # reported by the currency field itself
+    allowed_places = minor_digits(currency)
+    errors: list[InitErrorDetails] = []
+    for index, line in enumerate(lines[:MAX_LINES]):
+        raw_price = line.get("unit_price") if isinstance(line, Mapping) else None
+        try:
+            unit_price = _decimal_from_json(raw_price)
+        except ValueError:
+            continue  # reported by the unit_price field itself
+        if _decimal_places(unit_price) > allowed_places:
+            message = f"Input should have no more than {allowed_places} decimal places for {currency}"
+            errors.append(_value_error(("lines", index, "unit_price"), raw_price, message))
+    return errors
+
+
+# The request body. Unknown fields are ignored so storefronts can send more than this version reads.
+
+# Text is stripped before its length is checked, so "  " is as missing as "".
+_BODY_CONFIG = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+DecimalInput = Annotated[Decimal, BeforeValidator(_decimal_from_json)]
+Percent = Annotated[DecimalInput, Field(ge=0, le=100, decimal_places=4)]
+
+
+class AddressIn(BaseModel):
+    model_config = _BODY_CONFIG
+
+    line1: Annotated[str, Field(min_length=1, max_length=200)]
+    line2: Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)] = None
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    country: Annotated[str, AfterValidator(_country_code)]
+
+
+class CustomerIn(BaseModel):
+    model_config = _BODY_CONFIG
+
+    email: Annotated[str, AfterValidator(_email_address)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    locale: Locale = "en"
+    address: AddressIn
+    vat_id: Annotated[Annotated[str, Field(max_length=50)] | None, BeforeValidator(_blank_to_none)] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_vat_id_country(cls, data: object, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        customer = _validate_with_cross_field_errors(cls, data, handler, _vat_id_errors(data))
+        if customer.vat_id is None:
+            return customer
+        return customer.model_copy(update={"vat_id": _vat_id(customer.vat_id)})
+
+
+class OrderLineIn(BaseModel):
+    model_config = _BODY_CONFIG
+
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Annotated[str, Field(min_length=1, max_length=1000)]
+    quantity: Annotated[DecimalInput, Field(gt=0, le=MAX_QUANTITY, decimal_places=3)]
+    # Decimal places depend on the order's currency: checked by OrderRequest.
+    unit_price: Annotated[DecimalInput, Field(ge=0, le=MAX_UNIT_PRICE)]
+    tax_rate: Percent
+    discount_percent: Percent = Decimal(0)
+
+
+class OrderRequest(BaseModel):
+    model_config = _BODY_CONFIG
+
+    external_id: Annotated[str, Field(min_length=1, max_length=100)]
+    customer: CustomerIn
+    currency: Annotated[str, AfterValidator(_currency_code)]
+    lines: Annotated[tuple[OrderLineIn, ...], BeforeValidator(_between_one_and_max_lines)]
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 14
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_unit_price_places(cls, data: object, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        return _validate_with_cross_field_errors(cls, data, handler, _unit_price_errors(data))
+
+
+def _reject_json_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number")
+
+
+def parse_order(body: str | bytes | None) -> OrderRequest:
+    """The validated order, or InvalidRequest listing every bad field.
+
+    A missing or malformed body, or JSON that is not an object, is one error on the field "body".
+    """
+    if body is None or not body.strip():
+        raise InvalidRequest([FieldError("body", "A JSON object is required")])
+    try:
+        data = json.loads(body, parse_float=Decimal, parse_constant=_reject_json_constant)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise InvalidRequest([FieldError("body", "Body is not valid JSON")]) from None
+    if not isinstance(data, dict):
+        raise InvalidRequest([FieldError("body", "Body should be a JSON object")])
+    try:
+        return OrderRequest.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest(field_errors_from_pydantic(exc)) from None
+
+
+# Pricing. Each line's net is rounded to the minor unit (it is printed on the invoice); VAT is then
+# computed once per rate on the sum of that rate's line nets, as German/EU invoicing expects, so the
+# invoice's VAT equals rate x printed net and never drifts by a cent per line (ADR 0003).
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    discount_percent: Decimal
+    net: Decimal  # quantity x unit_price less discount, rounded to the minor unit
+
+
+@dataclass(frozen=True)
+class TaxBreakdown:
+    rate: Decimal
+    net: Decimal  # sum of the line nets at this rate
+    tax: Decimal  # rate applied to that sum, rounded once
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    currency: str
+    lines: tuple[PricedLine, ...]
+    tax_breakdown: tuple[TaxBreakdown, ...]  # highest rate first
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+def line_net(line: OrderLineIn, currency: str) -> Decimal:
+    """quantity x unit_price x (1 - discount/100), rounded half-up to the currency's minor unit."""
+    with localcontext(MONEY_CONTEXT):  # exact: the field bounds keep every product within its precision
+        return quantize(line.quantity * line.unit_price * (100 - line.discount_percent) / 100, currency)
+
+
+def price_order(order: OrderRequest) -> PricedOrder:
+    currency = order.currency
+    lines = tuple(
+        PricedLine(
+            sku=line.sku,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=line.tax_rate,
+            discount_percent=line.discount_percent,
+            net=line_net(line, currency),
+        )
+        for line in order.lines
+    )
+    with localcontext(MONEY_CONTEXT):
+        net_by_rate: dict[Decimal, Decimal] = {}  # Decimal("19") and Decimal("19.0") are one key
+        for line in lines:
+            net_by_rate[line.tax_rate] = net_by_rate.get(line.tax_rate, Decimal(0)) + line.net
+        tax_breakdown = tuple(
+            TaxBreakdown(rate, net=quantize(base, currency), tax=quantize(base * rate / 100, currency))
+            for rate, base in sorted(net_by_rate.items(), reverse=True)
+        )
+        net = quantize(sum((line.net for line in lines), Decimal(0)), currency)
+        tax = quantize(sum((entry.tax for entry in tax_breakdown), Decimal(0)), currency)
+        gross = quantize(net + tax, currency)
+    return PricedOrder(currency, lines, tax_breakdown, net=net, tax=tax, gross=gross)
+
+
+def format_rate(rate: Decimal) -> str:
+    """A tax rate as the API shows it: "19", "7", "5.5" (no trailing zeros, no exponent)."""
+    return format(rate.normalize(), "f")
+
+
+class TaxBreakdownJson(TypedDict):
+    rate: str
+    net: str
+    tax: str
+
+
+class TotalsJson(TypedDict):
+    currency: str
+    net: str
+    tax: str
+    gross: str
+    tax_breakdown: list[TaxBreakdownJson]
+
+
+def totals_json(priced: PricedOrder) -> TotalsJson:
+    """The contract's `totals` object, money as strings with exactly the currency's minor digits."""
+    currency = priced.currency
+    return {
+        "currency": currency,
+        "net": format_amount(priced.net, currency),
+        "tax": format_amount(priced.tax, currency),
+        "gross": format_amount(priced.gross, currency),
+        "tax_breakdown": [
+            {
+                "rate": format_rate(entry.rate),
+                "net": format_amount(entry.net, currency),
+                "tax": format_amount(entry.tax, currency),
+            }
+            for entry in priced.tax_breakdown
+        ],
+    }
