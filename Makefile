@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_CONTAINER_CONNECTION_TIMEOUT := 1
 
-.PHONY: run test lint typecheck validate build pytest unit integration e2e bench fmt system-deps clean
+.PHONY: run test lint typecheck validate build pytest unit integration e2e bench fmt system-deps clean api-key revoke-api-key
 
 $(STAMP): requirements-dev.txt layers/receivables/requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ bench: $(STAMP) system-deps
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## make api-key TABLE=<TableName output> STOREFRONT=<id> [SCOPES="orders reports"]: issue a key (AWS credentials)
+api-key: $(STAMP)
+	PYTHONPATH=layers/receivables:. $(BIN)/python -m tools.api_key issue --table "$(TABLE)" --storefront "$(STOREFRONT)" --scopes "$(or $(SCOPES),orders)"
+
+revoke-api-key: $(STAMP)
+	PYTHONPATH=layers/receivables:. $(BIN)/python -m tools.api_key revoke --table "$(TABLE)" --key "$(KEY)"
 
 clean:
 	rm -rf .aws-sam .local .mypy_cache .ruff_cache .pytest_cache

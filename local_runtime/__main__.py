@@ -29,14 +29,14 @@ def main() -> None:
     print(
         f"""
 Receivables is running on emulated AWS (moto), started in {time.monotonic() - started:.1f}s.
-  API            {base}   (storefront key: {system.seeded['api_key']})
+  API            {base}   (storefront key: {system.seeded["api_key"]})
   health         {base}/_local/health
-  emails sent    {base}/_local/emails   and as .eml files in {state / 'outbox'}
+  emails sent    {base}/_local/emails   and as .eml files in {state / "outbox"}
   domain events  {base}/_local/events
-  documents      {state / 's3'}
+  documents      {state / "s3"}
   clock          curl -X POST {base}/_local/clock -d '{{"advance_days": 1}}'
 Try:
-  curl -s {base}/orders -H 'x-api-key: {system.seeded['api_key']}' -H 'Idempotency-Key: demo-1' \\
+  curl -s {base}/orders -H 'x-api-key: {system.seeded["api_key"]}' -H 'Idempotency-Key: demo-1' \\
     -H 'content-type: application/json' -d @events/http/create_order_body.json
 Ctrl-C stops it; state lives in memory and {state} is cleared on the next start.
 """,

@@ -30,7 +30,7 @@ def _matches_rule(rule: Any, value: Any, present: bool) -> bool:
     values = value if isinstance(value, list) else [value]
     if not isinstance(rule, dict):
         return present and any(v == rule for v in values)
-    (operator, argument), = rule.items()
+    ((operator, argument),) = rule.items()
     if operator == "exists":
         return present is bool(argument)
     if not present:
@@ -54,5 +54,13 @@ def _numeric(conditions: list[Any], value: Any) -> bool:
         number = Decimal(str(value))
     except ArithmeticError:
         return False
-    checks = {"<": number.__lt__, "<=": number.__le__, "=": number.__eq__, ">": number.__gt__, ">=": number.__ge__}
-    return all(checks[op](Decimal(str(bound))) for op, bound in zip(conditions[::2], conditions[1::2], strict=True))
+    checks = {
+        "<": number.__lt__,
+        "<=": number.__le__,
+        "=": number.__eq__,
+        ">": number.__gt__,
+        ">=": number.__ge__,
+    }
+    return all(
+        checks[op](Decimal(str(bound))) for op, bound in zip(conditions[::2], conditions[1::2], strict=True)
+    )

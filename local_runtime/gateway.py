@@ -15,7 +15,13 @@ from local_runtime.functions import FunctionFailed, Functions
 from local_runtime.provision import Authorizer, Route
 from local_runtime.template import ACCOUNT_ID, REGION
 
-_TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml", "application/x-www-form-urlencoded")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,9 @@ class Gateway:
         for compiled in self._routes:
             match = compiled.pattern.fullmatch(path)
             if match and compiled.route.method in (request.method, "ANY"):
-                return self._invoke(compiled.route, request, {k: unquote(v) for k, v in match.groupdict().items()})
+                return self._invoke(
+                    compiled.route, request, {k: unquote(v) for k, v in match.groupdict().items()}
+                )
         return _json(404, {"message": "Not Found"})
 
     def _invoke(self, route: Route, request: HttpRequest, path_parameters: dict[str, str]) -> HttpResponse:
@@ -96,10 +104,11 @@ class Gateway:
         identity = [headers.get(h) for h in authorizer.identity_headers]
         if authorizer.identity_headers and not all(identity):
             return _json(401, {"message": "Unauthorized"})  # API Gateway answers without calling it
+        route = event["routeKey"].replace(" ", "")
         authorizer_event = {
             "version": "2.0",
             "type": "REQUEST",
-            "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:local/$default/{event['routeKey'].replace(' ', '')}",
+            "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:local/$default/{route}",
             "identitySource": identity,
             "routeKey": event["routeKey"],
             "rawPath": event["rawPath"],

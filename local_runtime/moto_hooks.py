@@ -3,6 +3,10 @@
 moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one file:
 - `LambdaFunction._invoke_lambda`: the single point where moto runs a Lambda function (from
   `lambda:Invoke`, Step Functions tasks and other moto-internal callers). We route it to our handlers.
+- `DynamoDBBackend.transact_write_items`: moto writes each operation as it goes and, when the
+  transaction is cancelled, restores a deep copy of the table. Its stream then carries records of
+  writes that never committed, and the copy's new stream shard is one a reader no longer follows.
+  We buffer a transaction's stream records, publish them only on commit, and keep the live shard.
 - SES `sent_messages` and S3 `buckets`: read to show people what the system sent and stored.
 """
 
@@ -15,6 +19,7 @@ from typing import Any
 
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
+from moto.dynamodb.models import DynamoDBBackend
 from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
 
@@ -28,7 +33,31 @@ def start_emulated_aws() -> Any:
     """Starts moto in this process with Step Functions' ASL interpreter switched on."""
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
+    _publish_stream_records_on_commit_only()
     return mock
+
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _publish_stream_records_on_commit_only() -> None:
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        names = {op.get("TableName") for item in transact_items for op in item.values()} & set(self.tables)
+        shards = {name: self.tables[name].stream_shard for name in names}
+        pending: list[tuple[Any, Any, Any]] = []
+        for shard in filter(None, shards.values()):
+            shard.add = lambda old, new, shard=shard: pending.append((shard, old, new))
+        try:
+            _moto_transact_write_items(self, transact_items)
+        finally:
+            for name, shard in shards.items():
+                if shard is not None:
+                    del shard.add
+                    self.tables[name].stream_shard = shard
+        for shard, old, new in pending:
+            shard.add(old, new)
+
+    DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def route_lambda_invocations(dispatch: LambdaDispatcher) -> None:
@@ -58,7 +87,9 @@ def sent_emails() -> list[SentEmail]:
             emails.append(SentEmail(message.id, message.source, destinations, message.raw_data, None, None))
         elif isinstance(message, Message):
             destinations = [a for values in message.destinations.values() for a in values]
-            emails.append(SentEmail(message.id, message.source, destinations, None, message.subject, message.body))
+            emails.append(
+                SentEmail(message.id, message.source, destinations, None, message.subject, message.body)
+            )
     return emails
 
 

@@ -19,9 +19,16 @@ from local_runtime.functions import Function, Functions
 from local_runtime.template import ACCOUNT_ID, REGION, STACK_NAME, Resolver, Template
 
 _NOT_EMULATED = {
-    "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm", "AWS::SQS::QueuePolicy", "AWS::S3::BucketPolicy",
-    "AWS::SNS::TopicPolicy", "AWS::Lambda::Permission", "AWS::IAM::Role", "AWS::IAM::Policy",
-    "AWS::Serverless::HttpApi", "AWS::Serverless::LayerVersion",
+    "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::Serverless::HttpApi",
+    "AWS::Serverless::LayerVersion",
 }
 
 
@@ -139,7 +146,10 @@ def name_everything(template: Template, resolver: Resolver) -> None:
 
 def provision(template: Template, resolver: Resolver) -> Topology:
     name_everything(template, resolver)
-    layer_dirs = [template.path(lid, r["Properties"]["ContentUri"]) for lid, r in template.of_type("AWS::Serverless::LayerVersion")]
+    layer_dirs = [
+        template.path(lid, r["Properties"]["ContentUri"])
+        for lid, r in template.of_type("AWS::Serverless::LayerVersion")
+    ]
     role = boto3.client("iam").create_role(RoleName="local-runtime", AssumeRolePolicyDocument="{}")
     topology = Topology(functions=Functions(layer_dirs), resolver=resolver, role_arn=role["Role"]["Arn"])
     wanted = {
@@ -169,7 +179,9 @@ def _props(resolver: Resolver, resource: dict[str, Any]) -> dict[str, Any]:
     return dict(resolver.resolve(resource.get("Properties", {})))
 
 
-def _create_table(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_table(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = _props(resolver, resource)
     name = resolver.refs[logical_id]
     request: dict[str, Any] = {
@@ -190,7 +202,9 @@ def _create_table(template: Template, resolver: Resolver, topology: Topology, lo
         client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
-def _create_bucket(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_bucket(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = _props(resolver, resource)
     name = resolver.refs[logical_id]
     s3 = boto3.client("s3")
@@ -209,21 +223,29 @@ def _create_bucket(template: Template, resolver: Resolver, topology: Topology, l
         )
 
 
-def _create_queue(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_queue(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     boto3.client("sqs").create_queue(QueueName=resolver.attributes[(logical_id, "QueueName")])
 
 
-def _create_topic(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_topic(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     boto3.client("sns").create_topic(Name=resolver.attributes[(logical_id, "TopicName")])
 
 
-def _create_bus(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_bus(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     name = resolver.refs[logical_id]
     boto3.client("events").create_event_bus(Name=name)
     topology.event_buses.append(name)
 
 
-def _verify_identity(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _verify_identity(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     # The emulated account has verified what the template asks SES to verify (DNS is not emulated).
     identity = resolver.refs[logical_id]
     ses = boto3.client("ses")
@@ -233,14 +255,20 @@ def _verify_identity(template: Template, resolver: Resolver, topology: Topology,
         ses.verify_domain_identity(Domain=identity)
 
 
-def _create_parameter(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_parameter(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = _props(resolver, resource)
     name = props.get("Name") or f"/{STACK_NAME}/{logical_id}"
     resolver.refs[logical_id] = name
-    boto3.client("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True
+    )
 
 
-def _create_secret(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_secret(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = _props(resolver, resource)
     created = boto3.client("secretsmanager").create_secret(
         Name=props.get("Name") or physical_name(logical_id), SecretString=props.get("SecretString", "")
@@ -248,7 +276,9 @@ def _create_secret(template: Template, resolver: Resolver, topology: Topology, l
     resolver.refs[logical_id] = created["ARN"]
 
 
-def _create_function(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_function(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = template.function_properties(logical_id)
     name = resolver.refs[logical_id]
     code_dir = template.path(logical_id, props["CodeUri"])
@@ -274,14 +304,20 @@ def _create_function(template: Template, resolver: Resolver, topology: Topology,
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("README", "code runs in the local runtime")
     boto3.client("lambda").create_function(
-        FunctionName=name, Runtime=props.get("Runtime", "python3.11"), Role=topology.role_arn,
-        Handler=props["Handler"], Code={"ZipFile": archive.getvalue()}, Timeout=function.timeout_seconds,
+        FunctionName=name,
+        Runtime=props.get("Runtime", "python3.11"),
+        Role=topology.role_arn,
+        Handler=props["Handler"],
+        Code={"ZipFile": archive.getvalue()},
+        Timeout=function.timeout_seconds,
     )
     for event_name, event in props.get("Events", {}).items():
         _add_event_source(resolver, topology, name, event_name, event)
 
 
-def _add_event_source(resolver: Resolver, topology: Topology, function_name: str, event_name: str, event: dict[str, Any]) -> None:
+def _add_event_source(
+    resolver: Resolver, topology: Topology, function_name: str, event_name: str, event: dict[str, Any]
+) -> None:
     kind = event["Type"]
     props = resolver.resolve(event.get("Properties", {}))
     if kind == "DynamoDB":
@@ -306,11 +342,15 @@ def _add_event_source(resolver: Resolver, topology: Topology, function_name: str
         enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
         if enabled:
             payload = json.loads(props["Input"]) if "Input" in props else None
-            topology.schedules.append(Schedule(f"{function_name}/{event_name}", expression, function_name, None, payload))
+            topology.schedules.append(
+                Schedule(f"{function_name}/{event_name}", expression, function_name, None, payload)
+            )
     # HttpApi events are collected with their API's authorizers in _collect_routes.
 
 
-def _create_state_machine(template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]) -> None:
+def _create_state_machine(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
     props = _props(resolver, resource)
     if "DefinitionUri" in props:
         definition = template.path(logical_id, props["DefinitionUri"]).read_text()
@@ -342,26 +382,41 @@ def _create_rule(resolver: Resolver, topology: Topology, logical_id: str, resour
             function = next((f for f in topology.functions if f.arn == target["Arn"]), None)
             payload = json.loads(target["Input"]) if "Input" in target else None
             topology.schedules.append(
-                Schedule(name, props["ScheduleExpression"], function.name if function else None,
-                         None if function else target["Arn"], payload)
+                Schedule(
+                    name,
+                    props["ScheduleExpression"],
+                    function.name if function else None,
+                    None if function else target["Arn"],
+                    payload,
+                )
             )
         return
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
     # moto delivers to SQS and SNS targets itself.
-    targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", []) if ":sqs:" in t["Arn"] or ":sns:" in t["Arn"]]
+    targets = [
+        {"Id": t["Id"], "Arn": t["Arn"]}
+        for t in props.get("Targets", [])
+        if ":sqs:" in t["Arn"] or ":sns:" in t["Arn"]
+    ]
     if targets:
         events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
 
 
 def _collect_routes(template: Template, resolver: Resolver, topology: Topology) -> None:
-    apis: dict[str, dict[str, Any]] = {lid: _props(resolver, r) for lid, r in template.of_type("AWS::Serverless::HttpApi")}
+    apis: dict[str, dict[str, Any]] = {
+        lid: _props(resolver, r) for lid, r in template.of_type("AWS::Serverless::HttpApi")
+    }
     for logical_id, _resource in template.of_type("AWS::Serverless::Function"):
         props = template.function_properties(logical_id)
         for event in props.get("Events", {}).values():
             if event["Type"] != "HttpApi":
                 continue
             event_props = event.get("Properties", {})
-            api_id = event_props.get("ApiId", {}).get("Ref") if isinstance(event_props.get("ApiId"), dict) else None
+            api_id = (
+                event_props.get("ApiId", {}).get("Ref")
+                if isinstance(event_props.get("ApiId"), dict)
+                else None
+            )
             api = apis.get(api_id or "", next(iter(apis.values()), {}))
             auth = api.get("Auth", {})
             authorizer_name = event_props.get("Auth", {}).get("Authorizer", auth.get("DefaultAuthorizer"))

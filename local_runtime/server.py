@@ -17,7 +17,12 @@ def _json(status: int, body: Any) -> HttpResponse:
 
 
 def _problem(status: int, detail: str, field: str | None = None) -> HttpResponse:
-    body: dict[str, Any] = {"type": "/problems/invalid-local-request", "title": "Invalid request", "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "/problems/invalid-local-request",
+        "title": "Invalid request",
+        "status": status,
+        "detail": detail,
+    }
     if field:
         body["errors"] = [{"field": field, "message": detail}]
     return HttpResponse(status, {"content-type": "application/problem+json"}, json.dumps(body).encode())
@@ -47,7 +52,7 @@ def _move_clock(system: LocalSystem, raw: bytes) -> HttpResponse:
     except ValueError:
         return _problem(400, "The body must be JSON.", "body")
     if not isinstance(body, dict):
-        return _problem(422, "Send {\"advance_days\": N} or {\"now\": \"...Z\"}.", "body")
+        return _problem(422, 'Send {"advance_days": N} or {"now": "...Z"}.', "body")
     if "now" in body:
         try:
             target = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))

@@ -121,7 +121,9 @@ class StreamConsumer:
         failures = (response or {}).get("batchItemFailures") if self.source.report_item_failures else None
         if failures:
             failed_ids = {f.get("itemIdentifier") for f in failures}
-            first = next((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed_ids), None)
+            first = next(
+                (i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed_ids), None
+            )
             if first is None:  # unknown identifiers: Lambda treats the whole batch as failed
                 first = 0
             self._advance_over(batch[:first])
@@ -171,7 +173,11 @@ class StreamConsumer:
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": self.attempts,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {
@@ -186,7 +192,9 @@ class StreamConsumer:
         }
         name = self.source.on_failure_arn.rsplit(":", 1)[-1]
         sqs = boto3.client("sqs")
-        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"], MessageBody=json.dumps(message))
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"], MessageBody=json.dumps(message)
+        )
 
 
 class StreamPump:

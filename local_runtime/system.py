@@ -31,7 +31,7 @@ LOCAL_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto's fake credentials
+    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "MOTO_ACCOUNT_ID": ACCOUNT_ID,
@@ -55,8 +55,12 @@ class EmailView:
 
     def public(self) -> dict[str, Any]:
         return {
-            "to": self.to, "subject": self.subject, "text": self.text, "html": self.html,
-            "attachments": self.attachments, "sent_at": self.sent_at,
+            "to": self.to,
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+            "attachments": self.attachments,
+            "sent_at": self.sent_at,
         }
 
 
@@ -115,7 +119,9 @@ class LocalSystem:
 
     def global_environment(self) -> dict[str, str]:
         """The Globals environment of the template's functions, resolved."""
-        variables = self.resolver.template.globals.get("Function", {}).get("Environment", {}).get("Variables", {})
+        variables = (
+            self.resolver.template.globals.get("Function", {}).get("Environment", {}).get("Variables", {})
+        )
         return {key: str(value) for key, value in self.resolver.resolve(variables).items()}
 
     # ------------------------------------------------------------------ time
@@ -131,7 +137,12 @@ class LocalSystem:
     def _run_schedules_until(self, until: datetime) -> None:
         due: list[tuple[datetime, Schedule]] = []
         for schedule in self.topology.schedules:
-            due += [(t, schedule) for t in fire_times(schedule.expression, self._schedule_anchor, self._schedules_checked_until, until)]
+            due += [
+                (t, schedule)
+                for t in fire_times(
+                    schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+                )
+            ]
         for at, schedule in sorted(due, key=lambda pair: pair[0]):
             if at > self.clock.now():
                 self.clock.advance(at - self.clock.now())
@@ -168,10 +179,10 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
-            if drained and not self._executions_running():
-                if self.pump.wait_until_idle(1.0):  # nothing new woke up meanwhile
-                    self.collect_outputs()
-                    return True
+            # the second wait makes sure nothing woke up while executions were checked
+            if drained and not self._executions_running() and self.pump.wait_until_idle(1.0):
+                self.collect_outputs()
+                return True
             time.sleep(0.02)
         self.collect_outputs()
         return False
@@ -189,7 +200,9 @@ class LocalSystem:
         sqs, events = boto3.client("sqs"), boto3.client("events")
         url = sqs.create_queue(QueueName=f"local-capture-{bus}"[:80])["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="local-capture", EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
+        events.put_rule(
+            Name="local-capture", EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]})
+        )
         events.put_targets(Rule="local-capture", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
         return str(url)
 
@@ -241,7 +254,11 @@ class LocalSystem:
 def _email_view(sent: moto_hooks.SentEmail, seen_at: str) -> EmailView:
     if sent.raw is None:
         message = email.message.EmailMessage()
-        message["From"], message["To"], message["Subject"] = sent.source, ", ".join(sent.destinations), sent.subject or ""
+        message["From"], message["To"], message["Subject"] = (
+            sent.source,
+            ", ".join(sent.destinations),
+            sent.subject or "",
+        )
         message.set_content(sent.body or "")
         mime = message.as_bytes()
     else:
@@ -255,7 +272,9 @@ def _email_view(sent: moto_hooks.SentEmail, seen_at: str) -> EmailView:
         attachments.append(
             {"filename": part.get_filename(), "content_type": part.get_content_type(), "size": len(content)}
         )
-    recipients = [address.addr_spec for address in parsed["To"].addresses] if parsed["To"] else sent.destinations
+    recipients = (
+        [address.addr_spec for address in parsed["To"].addresses] if parsed["To"] else sent.destinations
+    )
     return EmailView(
         message_id=sent.message_id,
         to=recipients,

@@ -20,10 +20,23 @@ ACCOUNT_ID = "123456789012"
 STACK_NAME = "receivables-local"
 
 _SHORT_TAGS = {
-    "!Ref": "Ref", "!Condition": "Condition", "!GetAtt": "Fn::GetAtt", "!Sub": "Fn::Sub", "!Join": "Fn::Join",
-    "!Select": "Fn::Select", "!Split": "Fn::Split", "!If": "Fn::If", "!Equals": "Fn::Equals", "!Not": "Fn::Not",
-    "!And": "Fn::And", "!Or": "Fn::Or", "!FindInMap": "Fn::FindInMap", "!Base64": "Fn::Base64",
-    "!GetAZs": "Fn::GetAZs", "!ImportValue": "Fn::ImportValue", "!ToJsonString": "Fn::ToJsonString",
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!GetAtt": "Fn::GetAtt",
+    "!Sub": "Fn::Sub",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!If": "Fn::If",
+    "!Equals": "Fn::Equals",
+    "!Not": "Fn::Not",
+    "!And": "Fn::And",
+    "!Or": "Fn::Or",
+    "!FindInMap": "Fn::FindInMap",
+    "!Base64": "Fn::Base64",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!ToJsonString": "Fn::ToJsonString",
 }
 
 
@@ -91,8 +104,8 @@ class Template:
 
     def function_properties(self, logical_id: str) -> dict[str, Any]:
         """A function's properties with Globals applied the way SAM merges them."""
-        merged = _merge(self.globals.get("Function", {}), self.resources[logical_id].get("Properties", {}))
-        return merged
+        properties = self.resources[logical_id].get("Properties", {})
+        return dict(_merge(self.globals.get("Function", {}), properties))
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -140,7 +153,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             handler = getattr(self, "_" + key.replace("::", "_").replace("Fn_", "fn_"), None)
             if key in ("Ref", "Condition") or key.startswith("Fn::"):
                 if handler is None:

@@ -3,7 +3,9 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerEventV2
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerEventV2,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables.api_keys import find_api_key
@@ -15,7 +17,7 @@ from receivables.settings import TableSettings, load
 @event_source(data_class=APIGatewayAuthorizerEventV2)
 def lambda_handler(event: APIGatewayAuthorizerEventV2, context: LambdaContext) -> dict[str, Any]:
     settings = load(TableSettings)
-    record = find_api_key(settings.table_name, event.get_header_value("x-api-key") or "")
+    record = find_api_key(settings.table_name, event.headers.get("x-api-key") or "")
     if record is None or not record.active:
         # Let the function answer 401 as problem+json: HTTP APIs can only turn a denial into 403
         # (docs/decisions/0002-api-key-authorizer.md). An empty storefront_id is never trusted.

@@ -39,18 +39,22 @@ def _accept_once() -> Any:
 
     def accept(request: dict[str, str], order: OrderRequest, priced: PricedOrder) -> dict[str, Any]:
         return accept_order(
-            load(OrdersSettings).table_name, order, priced, request["storefront_id"], request["idempotency_key"]
+            load(OrdersSettings).table_name,
+            order,
+            priced,
+            request["storefront_id"],
+            request["idempotency_key"],
         )
 
-    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY)(
-        accept
-    )
+    return idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )(accept)
 
 
 @app.post("/orders")
 def create_order() -> Response[str]:
     caller = require_caller(app, "orders")
-    idempotency_key = (app.current_event.get_header_value("idempotency-key") or "").strip()
+    idempotency_key = (app.current_event.headers.get("idempotency-key") or "").strip()
     if not idempotency_key or len(idempotency_key) > 255:
         raise BadRequest("Send an Idempotency-Key header of 1 to 255 characters.")
     order = parse_order(app.current_event.decoded_body)

@@ -25,4 +25,6 @@ def publish_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=publish_record, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=publish_record, processor=processor, context=context
+    )

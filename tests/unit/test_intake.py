@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from receivables.errors import FieldError, InvalidRequest, field_path
 from receivables.intake import OrderRequest, format_rate, parse_order, price_order, totals_json
 from receivables.money import from_minor_units, minor_digits

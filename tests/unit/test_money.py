@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from receivables.money import (
     UnsupportedCurrency,
     format_amount,

@@ -39,11 +39,15 @@ def find_api_key(table_name: str, api_key: str) -> ApiKeyRecord | None:
         return None
     item = from_item(response["Item"])
     return ApiKeyRecord(
-        storefront_id=item["storefront_id"], scopes=frozenset(item["scopes"]), active=item["status"] == "active"
+        storefront_id=item["storefront_id"],
+        scopes=frozenset(item["scopes"]),
+        active=item["status"] == "active",
     )
 
 
-def register_api_key(table_name: str, storefront_id: str, scopes: frozenset[str], api_key: str | None = None) -> str:
+def register_api_key(
+    table_name: str, storefront_id: str, scopes: frozenset[str], api_key: str | None = None
+) -> str:
     """Stores a key's digest and returns the key itself, which is shown once and never stored."""
     unknown = scopes - SCOPES
     if unknown:

@@ -46,7 +46,9 @@ class BadRequest(DomainError):
         self.errors = errors or []
 
 
-def problem(status: int, title: str, slug: str, detail: str, errors: list[FieldError] | None = None) -> Response[str]:
+def problem(
+    status: int, title: str, slug: str, detail: str, errors: list[FieldError] | None = None
+) -> Response[str]:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
@@ -71,14 +73,18 @@ def create_api() -> APIGatewayHttpResolver:
     @app.exception_handler(IdempotencyValidationError)
     def _key_reused(_: Exception) -> Response[str]:
         return problem(
-            409, "Idempotency-Key reused", "idempotency-key-reused",
+            409,
+            "Idempotency-Key reused",
+            "idempotency-key-reused",
             "This Idempotency-Key was already used with a different request body.",
         )
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def _in_progress(_: Exception) -> Response[str]:
         return problem(
-            409, "Request in progress", "request-in-progress",
+            409,
+            "Request in progress",
+            "request-in-progress",
             "A request with this Idempotency-Key is still being processed; retry shortly.",
         )
 

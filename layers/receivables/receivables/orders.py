@@ -93,8 +93,20 @@ def accept_order(
     try:
         client.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": table_name, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": table_name, "Item": to_item(reservation), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": to_item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": to_item(reservation),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
                 customer_update,
                 outbox_put(table_name, event),
             ]

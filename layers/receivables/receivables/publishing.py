@@ -34,6 +34,8 @@ def publish(bus_name: str, events: Sequence[DomainEvent]) -> None:
                 for event in chunk
             ]
         )
-        failed += [event.id for event, entry in zip(chunk, response["Entries"], strict=True) if "ErrorCode" in entry]
+        failed += [
+            event.id for event, entry in zip(chunk, response["Entries"], strict=True) if "ErrorCode" in entry
+        ]
     if failed:
         raise PublishFailed(failed)

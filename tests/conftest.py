@@ -1,0 +1,81 @@
+"""Shared fixtures. The emulated account is always built from template.yaml, never retyped here."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import REPOSITORY, eventually
+
+os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+
+
+@pytest.fixture(scope="module")
+def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The whole system in this process (handlers, streams, schedules) on moto, from template.yaml."""
+    from local_runtime.system import LocalSystem
+    from receivables import aws
+
+    aws.reset_clients()
+    system = LocalSystem(state_dir=tmp_path_factory.mktemp("local")).start()
+    yield system
+    system.stop()
+    aws.reset_clients()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RunningSystem:
+    """The local runtime as `make run` starts it, reached only through its HTTP port."""
+
+    def __init__(self, base_url: str, state_dir: Path) -> None:
+        self.base_url = base_url
+        self.state_dir = state_dir
+        self.api_key = "dev-storefront-key"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def post_order(self, body: object, key: str, api_key: str | None = None) -> requests.Response:
+        headers = {"x-api-key": api_key or self.api_key, "Idempotency-Key": key}
+        return requests.post(self.url("/orders"), json=body, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    port = _free_port()
+    state_dir = tmp_path_factory.mktemp("run")
+    log = (state_dir / "runtime.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "local_runtime", "--port", str(port), "--state-dir", str(state_dir / "state")],
+        cwd=REPOSITORY,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ | {"PORT": str(port)},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return requests.get(base + "/_local/health", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            assert process.poll() is None, (state_dir / "runtime.log").read_text()
+            return False
+
+    eventually(healthy, timeout=30, interval=0.2)
+    yield RunningSystem(base, state_dir / "state")
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
