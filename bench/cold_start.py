@@ -22,7 +22,11 @@ RENDERERS = {"render_invoice"}
 
 def _import_seconds(code: str, cwd: Path) -> float:
     timer = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-    env = {"PYTHONPATH": str(REPOSITORY / "layers/receivables"), "AWS_DEFAULT_REGION": "eu-central-1", "PATH": ""}
+    env = {
+        "PYTHONPATH": str(REPOSITORY / "layers/receivables"),
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "PATH": "",
+    }
     output = subprocess.run(
         [sys.executable, "-c", timer], cwd=cwd, env=env, capture_output=True, text=True, check=True
     ).stdout
@@ -38,7 +42,11 @@ def run() -> list[dict[str, object]]:
     compileall.compile_dir(REPOSITORY / "functions", quiet=1)
     baseline = median_import(BASELINE)
     rows: list[dict[str, object]] = [
-        {"name": "cold import: boto3 + DynamoDB client (baseline)", "value": round(baseline * 1000), "unit": "ms"}
+        {
+            "name": "cold import: boto3 + DynamoDB client (baseline)",
+            "value": round(baseline * 1000),
+            "unit": "ms",
+        }
     ]
     for app in sorted((REPOSITORY / "functions").glob("*/app.py")):
         seconds = median_import("import app", cwd=app.parent)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -28,7 +29,7 @@ def main() -> None:
     for row in results:
         value, target, ratio = row["value"], row.get("target", ""), row.get("ratio", "")
         print(f"{row['name']:<{width}}  {value!s:>10}  {row['unit']:<8}  {target!s:<20}  {ratio!s}")
-    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
     out = Path(__file__).parent / "results.json"
     out.write_text(json.dumps({"machine": machine, "results": results}, indent=2, default=str))
     print(f"\nwritten to {out}")

@@ -14,7 +14,9 @@ from receivables.api_keys import register_api_key, revoke_api_key
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     issue = commands.add_parser("issue")
     issue.add_argument("--table", required=True)
