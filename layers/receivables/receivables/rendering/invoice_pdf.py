@@ -1,0 +1,295 @@
+"""The invoice as an A4 PDF with everything §14(4) UStG asks for, in the document's language, drawn by fpdf2.
+
+Why it is fast (docs/decisions/0004-pdf-rendering.md): plain fpdf2 parses both TTF files for every document
+and subsets them with fontTools when writing, about 100 ms per invoice. Here the two DejaVu faces are read
+once per process from pre-built Latin subsets (fonts/*.latin.ttf) and embedded whole, from bytes compressed
+once; the layout (invoice_layout.py) places text with `text()` and measures it with a width table. A
+document with a character outside those subsets is rendered again with the full fonts, the ordinary way.
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
+
+from receivables.documents import InvoiceDocument
+from receivables.rendering.invoice_layout import InvoiceLayout
+from receivables.rendering.labels import labels_for
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FACE_FILE_STEMS = {"": "DejaVuSans", "B": "DejaVuSans-Bold"}  # fpdf2 style -> file name without ".ttf"
+# What the pre-built subsets hold: the Latin scripts of Europe, typographic punctuation, € and a few signs.
+COMMON_CODEPOINTS: tuple[int, ...] = (
+    *range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x218, 0x21C), *range(0x2010, 0x2016),
+    *range(0x2018, 0x201F), 0x2009, 0x2020, 0x2021, 0x2022, 0x2026, 0x202F, 0x2030, 0x2032, 0x2033,
+    0x2039, 0x203A, 0x20AC, 0x2116, 0x2122, 0x2212,
+)  # fmt: skip
+_FAMILY = "dejavu"
+_PT = 25.4 / 72  # millimetres per point
+_MEASURED_LIMIT = 50_000  # remembered string widths per face, bounded for long-lived processes
+
+
+def render_invoice_pdf(document: InvoiceDocument) -> bytes:
+    """The same document always gives the same bytes: dates come from it, the file id from the content."""
+    fonts, charset = _shared_fonts()
+    try:
+        pdf = _new_pdf(document)
+        for style, shared in fonts.items():
+            _register_shared_font(pdf, style, shared.font)
+        faces = {style: shared.face for style, shared in fonts.items()}
+        InvoiceLayout(document, _FpdfSurface(pdf, faces, charset)).draw()
+        return bytes(pdf.output(output_producer_class=_SharedFontOutputProducer))
+    except _NeedsFullFonts:
+        pdf = _new_pdf(document)
+        for style, stem in FACE_FILE_STEMS.items():
+            pdf.add_font(_FAMILY, style, FONT_DIR / f"{stem}.ttf")
+        faces = {style: _face_of(pdf.fonts[_FAMILY + style]) for style in FACE_FILE_STEMS}
+        InvoiceLayout(document, _FpdfSurface(pdf, faces, None)).draw()
+        return bytes(pdf.output())
+
+
+def _new_pdf(document: InvoiceDocument) -> FPDF:
+    labels = labels_for(document.locale)
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_title(f"{labels.invoice} {document.number}")
+    pdf.set_author(document.seller.name)
+    pdf.set_subject(f"{labels.invoice} {document.number} – {document.buyer.name}")
+    pdf.set_creator("receivables")
+    pdf.set_lang(document.locale)
+    pdf.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
+    return pdf
+
+
+class _NeedsFullFonts(Exception):
+    """A text uses a character the pre-built subsets lack."""
+
+
+@dataclass(frozen=True)
+class _Face:
+    widths: Mapping[str, int]  # advance per character in 1/1000 em
+    missing_width: int
+    # Invoices repeat their words, amounts and labels: each string is measured once per face and process.
+    measured: dict[str, int] = field(default_factory=dict)
+
+
+class _FpdfSurface:
+    """The layout's drawing surface on fpdf2, measuring text with the face's width table."""
+
+    def __init__(self, pdf: FPDF, faces: Mapping[str, _Face], charset: frozenset[str] | None) -> None:
+        self._pdf = pdf
+        self._faces = faces
+        self._charset = charset
+        self._font: tuple[bool, float] | None = None
+        self._face = next(iter(faces.values()))
+        self._scale = 0.0
+        self._gray = -1
+
+    def add_page(self) -> None:
+        self._pdf.add_page()
+        self._gray = -1
+
+    def use_font(self, bold: bool, size: float, gray: int = 0) -> None:
+        if (bold, size) != self._font:
+            style = "B" if bold else ""
+            self._pdf.set_font(_FAMILY, style, size)
+            self._font = (bold, size)
+            self._face = self._faces[style]
+            self._scale = size * _PT / 1000
+        self._set_gray(gray)
+
+    def _set_gray(self, gray: int) -> None:
+        # fpdf2 paints text with the text colour but wraps it in a colour switch whenever that differs from
+        # the fill colour; keeping both equal keeps the page stream short.
+        if gray != self._gray:
+            self._pdf.set_text_color(gray)
+            self._pdf.set_fill_color(gray)
+            self._gray = gray
+
+    def text_width(self, text: str) -> float:
+        face = self._face
+        units = face.measured.get(text)
+        if units is None:
+            widths, missing = face.widths, face.missing_width
+            units = sum([widths.get(char, missing) for char in text])
+            if len(face.measured) < _MEASURED_LIMIT:
+                face.measured[text] = units
+        return units * self._scale
+
+    def text(self, x: float, y: float, text: str) -> None:
+        if self._charset is not None and not self._charset.issuperset(text):
+            raise _NeedsFullFonts(text)
+        self._pdf.text(x, y, text)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, gray: int) -> None:
+        self._pdf.set_draw_color(gray)
+        self._pdf.set_line_width(0.1)
+        self._pdf.line(x1, y1, x2, y2)
+
+    def fill_rect(self, x: float, y: float, width: float, height: float, gray: int) -> None:
+        self._set_gray(gray)
+        self._pdf.rect(x, y, width, height, style="F")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fonts: the one place that relies on fpdf2 internals (pinned fpdf2==2.8.9; tests/unit/test_invoice_pdf.py
+# checks each of them, so an upgrade that changes them fails there rather than in production).
+
+
+@dataclass(frozen=True)
+class _SharedFont:
+    font: TTFFont
+    face: _Face
+    width_array: str
+    to_unicode: bytes  # compressed, like the two streams below
+    cid_to_gid_map: bytes
+    font_file: bytes
+    font_file_length: int
+
+
+def _face_of(font: Any) -> _Face:
+    return _Face({chr(code): int(width) for code, width in font.cw.items()}, int(font.desc.missing_width))
+
+
+@cache
+def _shared_fonts() -> tuple[dict[str, _SharedFont], frozenset[str]]:
+    """Parse the subset fonts once per process and prepare what their PDF objects hold in every document."""
+    loader = FPDF()
+    fonts: dict[str, _SharedFont] = {}
+    for style, stem in FACE_FILE_STEMS.items():
+        path = FONT_DIR / f"{stem}.latin.ttf"
+        loader.add_font(_FAMILY, style, path)
+        font: Any = loader.fonts[_FAMILY + style]
+        # fpdf2 numbers glyphs in order of first use. Using every glyph once, here, fixes the numbering for
+        # all documents, so widths, ToUnicode and CIDToGIDMap are computed once instead of per document.
+        codes = {codepoint: font.subset.pick(codepoint) for codepoint in sorted(font.cmap)}
+        # ... and with the numbering fixed, a dict lookup replaces fpdf2's memoised `pick`, which hashes its
+        # arguments for every character drawn.
+        font.subset.pick = codes.__getitem__
+        glyphs = sorted((code, glyph) for glyph, code in font.subset.items() if glyph is not None)
+        cid_to_gid = bytearray(2 * (glyphs[-1][0] + 1))
+        for code, glyph in glyphs:
+            cid_to_gid[2 * code : 2 * code + 2] = font.ttfont.getGlyphID(glyph.glyph_name).to_bytes(2, "big")
+        font_bytes = path.read_bytes()
+        fonts[style] = _SharedFont(
+            font=font,
+            face=_face_of(font),
+            width_array=_width_array({code: glyph.glyph_width for code, glyph in glyphs}),
+            to_unicode=zlib.compress(_to_unicode_cmap({code: glyph.unicode for code, glyph in glyphs})),
+            cid_to_gid_map=zlib.compress(bytes(cid_to_gid)),
+            font_file=zlib.compress(font_bytes, 9),
+            font_file_length=len(font_bytes),
+        )
+    charset = frozenset.intersection(*(frozenset(shared.face.widths) for shared in fonts.values()))
+    return fonts, charset
+
+
+def _register_shared_font(pdf: FPDF, style: str, font: TTFFont) -> None:
+    # fpdf2 internal: `add_font` would parse the file again; the font object carries no per-document state
+    # once every glyph has been numbered, and its index `i` matches because fonts are registered in order.
+    pdf.fonts[_FAMILY + style] = font
+
+
+class _SharedFontOutputProducer(OutputProducer):
+    """Writes the shared fonts from the prepared objects; fpdf2 would subset and compress them again."""
+
+    def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, Any]:  # fpdf2 internal, see module note
+        fonts, _ = _shared_fonts()
+        if list(self.fpdf.fonts.values()) != [shared.font for shared in fonts.values()]:
+            raise RuntimeError("only documents drawn with just the shared fonts can be written this way")
+        objects: dict[int, Any] = {}
+        for shared in fonts.values():
+            font: Any = shared.font
+            base_font = f"MPDFAA+{font.name}"
+            descriptor = copy.copy(font.desc)
+            descriptor.font_name = Name(base_font)
+            descriptor.font_file2 = self._add_stream(shared.font_file, length1=shared.font_file_length)
+            self._add_pdf_obj(descriptor, "fonts")
+            system_info = CIDSystemInfo()
+            system_info.ordering = PDFString("Identity", encrypt=True)
+            self._add_pdf_obj(system_info, "fonts")
+            cid_font = PDFFont("CIDFontType2", base_font, d_w=font.desc.missing_width, w=shared.width_array)
+            cid_font.c_i_d_system_info = system_info
+            cid_font.font_descriptor = descriptor
+            cid_font.c_i_d_to_g_i_d_map = self._add_stream(shared.cid_to_gid_map)
+            self._add_pdf_obj(cid_font, "fonts")
+            composite_font = PDFFont("Type0", base_font, encoding="Identity-H")
+            composite_font.descendant_fonts = PDFArray([cid_font])
+            composite_font.to_unicode = self._add_stream(shared.to_unicode)
+            self._add_pdf_obj(composite_font, "fonts")
+            objects[font.i] = composite_font
+        return objects
+
+    def _add_stream(self, compressed: bytes, **entries: Any) -> PDFContentStream:
+        stream = PDFContentStream(contents=compressed, compress=False)
+        stream.filter = Name("FlateDecode")
+        for key, value in entries.items():
+            setattr(stream, key, value)
+        self._add_pdf_obj(stream, "fonts")
+        return stream
+
+
+def _width_array(widths: Mapping[int, int]) -> str:
+    runs: list[tuple[int, list[int]]] = []
+    for code in sorted(widths):
+        if runs and runs[-1][0] + len(runs[-1][1]) == code:
+            runs[-1][1].append(widths[code])
+        else:
+            runs.append((code, [widths[code]]))
+    return "[" + " ".join(f"{start} [{' '.join(map(str, run))}]" for start, run in runs) + "]"
+
+
+def _to_unicode_cmap(unicodes: Mapping[int, tuple[int, ...]]) -> bytes:
+    entries = [
+        f"<{code:04X}> <{''.join(f'{u:04X}' for u in text)}>" for code, text in unicodes.items() if text
+    ]
+    blocks = [entries[start : start + 100] for start in range(0, len(entries), 100)]  # spec limit per block
+    body = "\n".join(f"{len(block)} beginbfchar\n" + "\n".join(block) + "\nendbfchar" for block in blocks)
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        f"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n{body}\n"
+        "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    ).encode("ascii")
+
+
+def build_common_subset(source: Path) -> bytes:
+    """The pre-built subset of one face; `python -m receivables.rendering.invoice_pdf` rewrites both.
+
+    Hinting is dropped: PDF viewers rasterise outlines with their own anti-aliasing, and it halves the size.
+    Of the name table only the names, copyright and trademark notices stay (the licence text is in fonts/).
+    """
+    from io import BytesIO
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    # Glyph names are kept: without them fontTools derives them from the cmap through the Adobe Glyph List,
+    # whose import costs a cold start 20 ms.
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True, hinting=False, glyph_names=True)
+    options.name_IDs = list(range(8))
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "kern", "hdmx", "meta"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=COMMON_CODEPOINTS)
+    font = TTFont(source, recalcTimestamp=False)
+    subsetter.subset(font)
+    output = BytesIO()
+    font.save(output)
+    return output.getvalue()
+
+
+if __name__ == "__main__":
+    for stem in FACE_FILE_STEMS.values():
+        (FONT_DIR / f"{stem}.latin.ttf").write_bytes(build_common_subset(FONT_DIR / f"{stem}.ttf"))

@@ -1,0 +1,137 @@
+"""The words on an invoice, in German and English, and the rule for the reverse-charge note.
+
+Templates use `str.format` fields; values are formatted (money, dates) before they are filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from receivables.documents import InvoiceDocument
+
+# ISO 3166 codes (Greece is GR here, EL only in VAT ids).
+EU_MEMBER_STATES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class InvoiceLabels:
+    invoice: str
+    invoice_number: str
+    issue_date: str
+    supply_date: str
+    due_date: str
+    order_reference: str
+    continued: str
+    position: str
+    description: str
+    quantity: str
+    unit_price: str
+    discount: str
+    tax_rate: str
+    net: str
+    subtotal: str
+    tax_on_net: str  # {rate} {net}
+    total_tax: str
+    invoice_total: str
+    amount_paid: str
+    amount_due: str
+    payment_terms: str  # {days} {due_date}
+    payment_terms_immediate: str  # {due_date}
+    pay_online: str  # {url}
+    bank_details: str
+    vat_id: str
+    tax_number: str
+    phone: str
+    email: str
+    page_of: str  # {page} {pages}
+    reverse_charge: str
+
+
+LABELS: dict[str, InvoiceLabels] = {
+    "de": InvoiceLabels(
+        invoice="Rechnung",
+        invoice_number="Rechnungsnummer",
+        issue_date="Rechnungsdatum",
+        supply_date="Leistungsdatum",
+        due_date="Fälligkeitsdatum",
+        order_reference="Ihre Bestellung",
+        continued="Fortsetzung",
+        position="Pos.",
+        description="Beschreibung",
+        quantity="Menge",
+        unit_price="Einzelpreis",
+        discount="Rabatt",
+        tax_rate="USt.",
+        net="Netto",
+        subtotal="Zwischensumme (netto)",
+        tax_on_net="Umsatzsteuer {rate} auf {net}",
+        total_tax="Umsatzsteuer gesamt",
+        invoice_total="Rechnungsbetrag",
+        amount_paid="Bereits bezahlt",
+        amount_due="Offener Betrag",
+        payment_terms="Zahlbar innerhalb von {days} Tagen ohne Abzug bis {due_date}.",
+        payment_terms_immediate="Zahlbar sofort ohne Abzug bis {due_date}.",
+        pay_online="Online bezahlen: {url}",
+        bank_details="Bankverbindung",
+        vat_id="USt-IdNr.",
+        tax_number="Steuernummer",
+        phone="Tel.",
+        email="E-Mail",
+        page_of="Seite {page} von {pages}",
+        reverse_charge="Steuerschuldnerschaft des Leistungsempfängers",
+    ),
+    "en": InvoiceLabels(
+        invoice="Invoice",
+        invoice_number="Invoice number",
+        issue_date="Invoice date",
+        supply_date="Date of supply",
+        due_date="Due date",
+        order_reference="Your order",
+        continued="continued",
+        position="No.",
+        description="Description",
+        quantity="Qty",
+        unit_price="Unit price",
+        discount="Discount",
+        tax_rate="VAT",
+        net="Net",
+        subtotal="Subtotal (net)",
+        tax_on_net="VAT {rate} on {net}",
+        total_tax="Total VAT",
+        invoice_total="Invoice total",
+        amount_paid="Already paid",
+        amount_due="Amount due",
+        payment_terms="Payable within {days} days without deduction by {due_date}.",
+        payment_terms_immediate="Payable immediately without deduction, by {due_date}.",
+        pay_online="Pay online: {url}",
+        bank_details="Bank details",
+        vat_id="VAT ID",
+        tax_number="Tax number",
+        phone="Phone",
+        email="Email",
+        page_of="Page {page} of {pages}",
+        reverse_charge="Reverse charge: the recipient is liable for the VAT (Art. 196 VAT Directive).",
+    ),
+}
+
+
+def labels_for(locale: str) -> InvoiceLabels:
+    return LABELS.get(locale, LABELS["en"])
+
+
+def reverse_charge_applies(document: InvoiceDocument) -> bool:
+    """§13b UStG / Art. 196: a business buyer in another EU state, identified by its VAT id, owes the tax.
+
+    The invoice then charges 0 % on every line and must say so (§14a(5) UStG).
+    """
+    buyer_country = document.buyer.address.country.upper()
+    return (
+        bool(document.buyer.vat_id)
+        and buyer_country in EU_MEMBER_STATES
+        and buyer_country != document.seller.address.country.upper()
+        and bool(document.lines)
+        and all(line.tax_rate == 0 for line in document.lines)
+    )

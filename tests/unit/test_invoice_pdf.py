@@ -1,0 +1,338 @@
+"""The invoice PDF: what a reader sees (text per page, a drawn first page), its fonts, and its speed tricks.
+
+The pdftotext / pdftoppm / pdfinfo / pdffonts checks need Debian's poppler-utils (installed in CI by
+`make system-deps`); they are skipped only where the binaries are missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import fields
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import fpdf
+import pytest
+from fontTools.ttLib import TTFont
+from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import OutputProducer
+from PIL import Image
+
+from receivables.documents import InvoiceDocument, Locale, Party, PostalAddress
+from receivables.rendering import invoice_pdf
+from receivables.rendering.formatting import format_date, format_decimal, format_money, format_percent
+from receivables.rendering.invoice_layout import fit_text, paginate, wrap_text
+from receivables.rendering.invoice_pdf import render_invoice_pdf
+from receivables.rendering.labels import LABELS, reverse_charge_applies
+from receivables.rendering.samples import sample_invoice_document, sample_lines, tax_breakdown
+
+POPPLER = {tool: shutil.which(tool) or "" for tool in ("pdftotext", "pdftoppm", "pdfinfo", "pdffonts")}
+needs_poppler = pytest.mark.skipif(not all(POPPLER.values()), reason="poppler-utils not installed")
+
+
+def _poppler(tool: str, pdf: bytes, *arguments: str) -> bytes:
+    """A poppler tool reading the PDF from stdin; pdftotext also writes to stdout ("-")."""
+    command = [POPPLER[tool], *arguments, "-", *(["-"] if tool == "pdftotext" else [])]
+    return subprocess.run(command, input=pdf, capture_output=True, check=True).stdout  # noqa: S603 - poppler
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """The text of each page, as a reader copying it would get it."""
+    return _poppler("pdftotext", pdf, "-layout").decode().split("\f")[:-1]
+
+
+def shown(text: str) -> str:
+    """What pdftotext gives back for a formatted value: no-break spaces come out as plain spaces."""
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+@pytest.fixture(scope="module")
+def ten_lines() -> bytes:
+    return render_invoice_pdf(sample_invoice_document(10))
+
+
+@pytest.fixture(scope="module")
+def three_hundred_lines() -> bytes:
+    return render_invoice_pdf(sample_invoice_document(300))
+
+
+@needs_poppler
+@pytest.mark.parametrize(("locale", "gross"), [("de", "6.225,96 €"), ("en", "€6,225.96")])
+def test_the_invoice_shows_its_number_buyer_and_gross_in_the_documents_language(
+    locale: Locale, gross: str
+) -> None:
+    document = sample_invoice_document(10, locale=locale)
+
+    text = "".join(page_texts(render_invoice_pdf(document)))
+
+    labels = LABELS[locale]
+    assert document.number in text
+    assert document.buyer.name in text
+    assert shown(format_money(document.gross, "EUR", locale)) == gross
+    assert gross in text
+    for label in (
+        labels.invoice_total,
+        labels.supply_date,
+        labels.due_date,
+        labels.unit_price,
+        labels.vat_id,
+    ):
+        assert label in text
+    assert shown(format_date(document.due_date, locale)) in text
+    assert f"USt-IdNr. {document.seller.vat_id}" in text or f"VAT ID {document.seller.vat_id}" in text
+    assert f"{labels.vat_id} {document.buyer.vat_id}" in text
+    assert "Müller Straße 12" in text  # the Unicode font draws umlauts and ß
+    assert "IBAN DE89 3704 0044 0532 0130 00" in text
+    assert "BIC COBADEFFXXX" in text
+
+
+@needs_poppler
+def test_every_page_of_a_long_invoice_repeats_the_table_header_and_counts_its_pages(
+    three_hundred_lines: bytes,
+) -> None:
+    pages = page_texts(three_hundred_lines)
+
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        assert re.search(r"Pos\.\s+Beschreibung\s+Menge\s+Einzelpreis\s+Rabatt\s+USt\.\s+Netto", text)
+        assert f"Seite {number} von {len(pages)}" in text
+    # Position numbers are right-aligned near the margin; wrapped description lines start further in.
+    positions = [int(p) for text in pages for p in re.findall(r"^ {0,6}(\d{1,3}) +\S", text, flags=re.M)]
+    assert positions == list(range(1, 301))
+    assert "Rechnungsbetrag" in pages[-1]
+    assert "Rechnungsbetrag" not in "".join(pages[:-1])
+
+
+@needs_poppler
+def test_the_first_page_is_drawn(ten_lines: bytes, tmp_path: Path) -> None:
+    (tmp_path / "invoice.pdf").write_bytes(ten_lines)
+    subprocess.run(  # noqa: S603 - poppler on our own PDF
+        [POPPLER["pdftoppm"], "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", "invoice.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+
+    page = Image.open(tmp_path / "page.png").convert("L")
+    inked = sum(count for level, count in enumerate(page.histogram()) if level < 200)
+    assert page.size == (414, 585)  # A4 at 50 dpi
+    assert inked > 0.02 * page.size[0] * page.size[1]
+
+
+@needs_poppler
+def test_metadata_names_the_invoice_and_seller_and_is_dated_by_the_issue_date(ten_lines: bytes) -> None:
+    info = _poppler("pdfinfo", ten_lines).decode()
+
+    assert re.search(r"^Title:\s+Rechnung RE-2026-000123$", info, flags=re.M)
+    assert re.search(r"^Author:\s+Muster Handel GmbH$", info, flags=re.M)
+    assert re.search(r"^CreationDate:\s+Sun Nov\s+8 00:00:00 2026", info, flags=re.M)
+
+
+@needs_poppler
+def test_both_faces_are_embedded_with_a_unicode_map(ten_lines: bytes) -> None:
+    fonts = _poppler("pdffonts", ten_lines).decode().splitlines()[2:]
+
+    assert len(fonts) == 2
+    for font in fonts:
+        assert re.search(r"CID TrueType\s+Identity-H\s+yes\s+yes\s+yes", font), font
+
+
+@needs_poppler
+def test_text_outside_the_prebuilt_subsets_is_drawn_with_the_full_fonts() -> None:
+    document = sample_invoice_document(3)
+    buyer = dataclasses.replace(document.buyer, name="ООО «Ромашка»")
+    notes = ("Ωμέγα Straße 1",)
+
+    text = "".join(page_texts(render_invoice_pdf(dataclasses.replace(document, buyer=buyer, notes=notes))))
+
+    assert "ООО «Ромашка»" in text
+    assert "Ωμέγα Straße 1" in text
+
+
+def test_the_same_document_always_gives_the_same_bytes(ten_lines: bytes) -> None:
+    render_invoice_pdf(sample_invoice_document(40, locale="en"))  # shared fonts must carry no state over
+
+    assert render_invoice_pdf(sample_invoice_document(10)) == ten_lines
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_latin_documents_take_the_fast_path_with_the_prepared_fonts(locale: Locale) -> None:
+    """A label or format with a character outside the subsets would quietly make every invoice 30x slower."""
+    pdf = render_invoice_pdf(sample_invoice_document(10, locale=locale))
+
+    prepared_fonts, charset = invoice_pdf._shared_fonts()
+    assert all(shared.font_file in pdf for shared in prepared_fonts.values())
+    for labels in LABELS.values():
+        assert all(charset.issuperset(getattr(labels, field.name)) for field in fields(labels))
+
+
+def test_sizes_stay_small(ten_lines: bytes, three_hundred_lines: bytes) -> None:
+    assert ten_lines.startswith(b"%PDF-")
+    assert len(ten_lines) < 60_000
+    assert len(three_hundred_lines) < 120_000
+
+
+@needs_poppler
+def test_a_reverse_charge_invoice_says_who_owes_the_tax() -> None:
+    domestic = sample_invoice_document(2)
+    vienna = PostalAddress(line1="Mariahilfer Straße 1", postal_code="1060", city="Wien", country="AT")
+    buyer = Party(name="Wiener Handels GmbH", address=vienna, vat_id="ATU13585627")
+    lines = tuple(dataclasses.replace(line, tax_rate=Decimal(0)) for line in domestic.lines)
+    taxes = tax_breakdown(lines)
+    document = dataclasses.replace(
+        domestic, buyer=buyer, lines=lines, tax_breakdown=taxes, tax=Decimal("0.00"), gross=domestic.net
+    )
+
+    text = "".join(page_texts(render_invoice_pdf(document)))
+
+    assert reverse_charge_applies(document)
+    assert not reverse_charge_applies(domestic)
+    assert "Steuerschuldnerschaft des Leistungsempfängers" in text
+    assert "Österreich" in text
+    assert "USt-IdNr. ATU13585627" in text
+
+
+def test_reverse_charge_needs_a_foreign_eu_business_and_zero_rates() -> None:
+    document = sample_invoice_document(2)
+    zero_rated = tuple(dataclasses.replace(line, tax_rate=Decimal(0)) for line in document.lines)
+    in_austria = dataclasses.replace(document.buyer.address, country="AT")
+    in_switzerland = dataclasses.replace(document.buyer.address, country="CH")
+
+    def with_buyer(address: PostalAddress, vat_id: str | None) -> InvoiceDocument:
+        buyer = dataclasses.replace(document.buyer, address=address, vat_id=vat_id)
+        return dataclasses.replace(document, buyer=buyer, lines=zero_rated)
+
+    assert reverse_charge_applies(with_buyer(in_austria, "ATU13585627"))
+    assert not reverse_charge_applies(with_buyer(in_austria, None))
+    assert not reverse_charge_applies(with_buyer(in_switzerland, "CHE-123.456.789"))
+    assert not reverse_charge_applies(with_buyer(document.buyer.address, "DE136695976"))
+
+
+@pytest.mark.parametrize(
+    ("heights", "closing", "expected"),
+    [
+        ([10.0] * 5, 20.0, [range(0, 5)]),  # everything fits on the first page (80 mm)
+        ([10.0] * 12, 20.0, [range(0, 8), range(8, 12)]),  # the next pages hold 100 mm
+        ([10.0] * 5, 40.0, [range(0, 3), range(3, 5)]),  # the totals take the last two rows along
+        ([10.0] * 10, 85.0, [range(0, 8), range(8, 9), range(9, 10)]),  # or the last one of two
+        ([10.0] * 9, 95.0, [range(0, 8), range(8, 9), range(9, 9)]),  # taller than a page with a row
+        ([], 20.0, [range(0, 0)]),
+    ],
+)
+def test_pagination_keeps_the_totals_with_at_least_one_row(
+    heights: list[float], closing: float, expected: list[range]
+) -> None:
+    assert paginate(heights, first_room=80.0, room=100.0, closing=closing) == expected
+
+
+class _MonospaceSurface:
+    """One millimetre per character: enough to check wrapping and fitting."""
+
+    def text_width(self, text: str) -> float:
+        return float(len(text))
+
+
+def test_descriptions_wrap_at_words_and_end_in_an_ellipsis_when_too_long() -> None:
+    surface = _MonospaceSurface()
+
+    paper = ["Kopierpapier A4,", "80 g/m², 500", "Blatt"]
+    assert wrap_text(surface, "Kopierpapier A4, 80 g/m², 500 Blatt", 16, 5) == paper
+    assert wrap_text(surface, "eins zwei drei vier", 9, 2) == ["eins zwei", "drei vier"]
+    assert wrap_text(surface, "eins zwei drei vier fünf", 9, 2) == ["eins zwei", "drei vie…"]
+    assert wrap_text(surface, "Donaudampfschifffahrtsgesellschaft", 10, 3) == ["Donaudamp…"]
+    assert fit_text(surface, "Überlange Bezeichnung", 10) == "Überlange…"
+    assert fit_text(surface, "kurz", 10) == "kurz"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "german", "english"),
+    [
+        ("42.82", "EUR", "42,82\xa0€", "€42.82"),
+        ("1234567.5", "EUR", "1.234.567,50\xa0€", "€1,234,567.50"),
+        ("-0.00", "EUR", "0,00\xa0€", "€0.00"),
+        ("1200", "JPY", "1.200\xa0¥", "JP¥1,200"),
+        ("1.250", "BHD", "1,250\xa0BHD", "BHD1.250"),
+        ("1234.567", "IQD", "1.234,567\xa0IQD", "IQD1,234.567"),  # ISO 4217 digits, not CLDR's
+    ],
+)
+def test_money_uses_the_locale_and_the_currencys_digits(
+    amount: str, currency: str, german: str, english: str
+) -> None:
+    assert format_money(Decimal(amount), currency, "de") == german
+    assert format_money(Decimal(amount), currency, "en") == english
+
+
+def test_dates_rates_and_quantities_follow_the_locale() -> None:
+    assert format_date(date(2026, 11, 22), "de") == "22.11.2026"
+    assert format_date(date(2026, 11, 22), "en") == "22 November 2026"
+    assert [format_percent(Decimal(rate), "de") for rate in ("19", "7.5", "10.00")] == [
+        "19\xa0%",
+        "7,5\xa0%",
+        "10\xa0%",
+    ]
+    assert [format_percent(Decimal(rate), "en") for rate in ("19", "7.5")] == ["19%", "7.5%"]
+    assert [format_decimal(Decimal(q), "de") for q in ("2.5", "2.50", "1000")] == ["2,5", "2,5", "1.000"]
+
+
+def test_every_label_exists_in_both_languages_and_its_template_fills() -> None:
+    for labels in LABELS.values():
+        assert all(getattr(labels, field.name) for field in fields(labels))
+    assert LABELS["de"].page_of.format(page=1, pages=3) == "Seite 1 von 3"
+    assert LABELS["de"].payment_terms.format(days=14, due_date="22.11.2026") == (
+        "Zahlbar innerhalb von 14 Tagen ohne Abzug bis 22.11.2026."
+    )
+
+
+def test_the_sample_adds_up() -> None:
+    document = sample_invoice_document(25)
+
+    assert {line.rate for line in document.tax_breakdown} == {Decimal(19), Decimal(7)}
+    assert document.net == sum(line.net for line in sample_lines(25))
+    assert document.gross == document.net + document.tax
+    assert document.buyer.name == "Anna Schmidt GmbH"
+    assert document.buyer.vat_id == "DE136695976"
+
+
+@pytest.mark.parametrize("stem", invoice_pdf.FACE_FILE_STEMS.values())
+def test_the_prebuilt_subsets_match_the_full_fonts(stem: str) -> None:
+    full = TTFont(invoice_pdf.FONT_DIR / f"{stem}.ttf")
+    common = TTFont(invoice_pdf.FONT_DIR / f"{stem}.latin.ttf")
+    full_cmap, common_cmap = full.getBestCmap(), common.getBestCmap()
+
+    assert set(common_cmap) == {code for code in invoice_pdf.COMMON_CODEPOINTS if code in full_cmap}
+    for code, glyph in common_cmap.items():
+        assert common["hmtx"][glyph] == full["hmtx"][full_cmap[code]]
+    assert "fpgm" not in common  # unhinted, see build_common_subset
+    assert "prep" not in common
+
+
+def test_the_fpdf2_internals_the_renderer_relies_on_are_still_there() -> None:
+    """invoice_pdf.py's font section reaches into fpdf2. If this fails after an upgrade, re-check each use
+    there (shared TTFFont objects, the pre-numbered subset, the OutputProducer override), then update."""
+    assert fpdf.FPDF_VERSION == "2.8.9"
+    assert list(inspect.signature(OutputProducer._add_fonts).parameters) == [
+        "self",
+        "image_objects_per_index",
+        "gfxstate_objs_per_name",
+        "pattern_objs_per_name",
+    ]
+    assert "output_producer_class" in inspect.signature(fpdf.FPDF.output).parameters
+    assert callable(OutputProducer._add_pdf_obj)
+    assert {"i", "cw", "cmap", "desc", "name", "subset", "ttfont"} <= set(TTFFont.__slots__)
+    assert "self.subset.pick(uni)" in inspect.getsource(TTFFont.encode_text)
+    assert "self._char_id_per_glyph" in inspect.getsource(SubsetMap.items)
+    assert "self.fonts[fontkey]" in inspect.getsource(fpdf.FPDF.set_font)
+
+
+def test_the_renderer_module_alone_imports_fpdf() -> None:
+    program = (
+        "import sys, receivables.rendering.invoice_layout, receivables.rendering.samples; "
+        "assert 'fpdf' not in sys.modules"
+    )
+    layer = Path(invoice_pdf.__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", program], check=True, env={"PYTHONPATH": str(layer)})  # noqa: S603
