@@ -26,8 +26,8 @@ test: $(STAMP) system-deps lint typecheck validate build pytest
 
 # Debian tools the tests use to look at what people see (PDF text and pictures, the hosted page).
 system-deps:
-	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null && command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

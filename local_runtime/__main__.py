@@ -22,9 +22,13 @@ def main() -> None:
 
     started = time.monotonic()
     shutil.rmtree(options.state_dir, ignore_errors=True)  # each run starts from an empty account
-    system = LocalSystem(templates=options.template, state_dir=options.state_dir).start()
-    server = serve(system, options.host, options.port)
     base = f"http://{options.host}:{options.port}"
+    aws_port = int(os.environ.get("AWS_PORT", str(options.port + 1)))
+    system = LocalSystem(
+        templates=options.template, state_dir=options.state_dir, public_url=base, aws_port=aws_port
+    )
+    system.start()
+    server = serve(system, options.host, options.port)
     state = options.state_dir.resolve()
     print(
         f"""
@@ -35,6 +39,7 @@ Receivables is running on emulated AWS (moto), started in {time.monotonic() - st
   domain events  {base}/_local/events
   documents      {state / "s3"}
   clock          curl -X POST {base}/_local/clock -d '{{"advance_days": 1}}'
+  emulated AWS   {system.aws_endpoint}   (e.g. aws --endpoint-url {system.aws_endpoint} s3 ls)
 Try:
   curl -s {base}/orders -H 'x-api-key: {system.seeded["api_key"]}' -H 'Idempotency-Key: demo-1' \\
     -H 'content-type: application/json' -d @events/http/create_order_body.json

@@ -138,6 +138,8 @@ def name_everything(template: Template, resolver: Resolver) -> None:
             refs[logical_id] = _arn("lambda", f"layer:{physical_name(logical_id)}:1")
         elif kind == "AWS::Serverless::HttpApi":
             refs[logical_id] = "local"
+        elif kind == "AWS::SSM::Parameter":
+            refs[logical_id] = resolver.resolve(props.get("Name")) or f"/{STACK_NAME}/{logical_id}"
         elif kind == "AWS::SES::EmailIdentity":
             refs[logical_id] = resolver.resolve(props["EmailIdentity"])
         else:
@@ -259,8 +261,7 @@ def _create_parameter(
     template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
 ) -> None:
     props = _props(resolver, resource)
-    name = props.get("Name") or f"/{STACK_NAME}/{logical_id}"
-    resolver.refs[logical_id] = name
+    name = resolver.refs[logical_id]
     boto3.client("ssm").put_parameter(
         Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True
     )

@@ -16,5 +16,5 @@ def seed(system: LocalSystem) -> dict[str, str]:
 
     api_key = os.environ.get("INVOICING_LOCAL_API_KEY", "dev-storefront-key")
     table = system.global_environment()["TABLE_NAME"]
-    register_api_key(table, LOCAL_STOREFRONT, frozenset({"orders", "reports"}), api_key)
+    register_api_key(table, LOCAL_STOREFRONT, frozenset({"orders", "reports", "finance"}), api_key)
     return {"api_key": api_key, "storefront_id": LOCAL_STOREFRONT}

@@ -45,7 +45,7 @@ def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    return plain(
+    shaped: dict[str, Any] = plain(
         {
             "eventID": record["eventID"],
             "eventName": record["eventName"],
@@ -56,6 +56,7 @@ def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
             "eventSourceARN": stream_arn,
         }
     )
+    return shaped
 
 
 class StreamLog:

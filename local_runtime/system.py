@@ -10,6 +10,7 @@ import email.policy
 import json
 import os
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from local_runtime.provision import Schedule, Topology, provision
 from local_runtime.schedules import fire_times, scheduled_event
 from local_runtime.streams import StreamPump
 from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template
+from local_runtime.timeline import Timeline
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 LOCAL_ENVIRONMENT = {
@@ -69,11 +71,16 @@ class LocalSystem:
         self,
         templates: list[Path] | None = None,
         state_dir: Path | None = None,
+        public_url: str = "http://127.0.0.1:3000",
+        aws_port: int | None = None,
         parameter_overrides: dict[str, str] | None = None,
     ) -> None:
         self.template_paths = templates or [REPOSITORY / "template.yaml"]
         self.state_dir = state_dir or REPOSITORY / ".local"
-        self.parameter_overrides = parameter_overrides or {}
+        self.public_url = public_url
+        self.aws_port = aws_port or _free_port()
+        # Links in emails and pages point at this runtime's HTTP port.
+        self.parameter_overrides = {"PublicBaseUrl": public_url} | (parameter_overrides or {})
         self.ready = False
         self._mock: Any = None
         self._emails: dict[str, EmailView] = {}
@@ -85,8 +92,10 @@ class LocalSystem:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalSystem:
-        os.environ.update(LOCAL_ENVIRONMENT)
+        self.aws_endpoint = f"http://127.0.0.1:{self.aws_port}"
+        os.environ.update(LOCAL_ENVIRONMENT | {"AWS_ENDPOINT_URL_S3": self.aws_endpoint})
         self._mock = moto_hooks.start_emulated_aws()
+        self._aws_server = moto_hooks.serve_s3_endpoint("127.0.0.1", self.aws_port)
         template = Template.load(*self.template_paths)
         self.resolver = Resolver(template, parameter_overrides=self.parameter_overrides)
         self.topology: Topology = provision(template, self.resolver)
@@ -94,6 +103,8 @@ class LocalSystem:
         from receivables import clock  # importable once the layer is on sys.path
 
         self.clock = clock
+        self.timeline = Timeline(clock.now)
+        moto_hooks.run_step_functions_on(self.timeline)
         self._schedules_checked_until = clock.now()
         self._schedule_anchor = clock.now()
         self._capture_queues = [self._capture_bus(bus) for bus in self.topology.event_buses]
@@ -111,6 +122,8 @@ class LocalSystem:
         self._stop.set()
         self.pump.stop()
         self._background.join(timeout=5)
+        self._aws_server.stop()
+        os.environ.pop("AWS_ENDPOINT_URL_S3", None)
         if self._mock is not None:
             self._mock.stop()
 
@@ -126,23 +139,38 @@ class LocalSystem:
 
     # ------------------------------------------------------------------ time
     def advance(self, by: timedelta) -> datetime:
-        """Moves the clock, firing each schedule that falls due at its own instant, then settles."""
+        """Moves the clock to each moment something was due - a schedule's fire time or a waiting
+        execution's deadline - in order, settling in between; then to the target, and settles."""
         with self._schedule_lock:
             target = self.clock.now() + by
-            self._run_schedules_until(target)
+            while (moment := self._next_moment(target)) is not None:
+                if moment > self.clock.now():
+                    self.clock.advance(moment - self.clock.now())
+                self._run_schedules_until(moment)
+                self.settle()
             self.clock.advance(max(timedelta(0), target - self.clock.now()))
+            self._run_schedules_until(target)
         self.settle()
         return self.clock.now()
+
+    def _next_moment(self, until: datetime) -> datetime | None:
+        candidates = [
+            d for d in [self.timeline.next_deadline(until)] if d is not None and d > self.clock.now()
+        ]
+        for schedule in self.topology.schedules:
+            times = fire_times(
+                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+            )
+            candidates += times[:1]
+        return min(candidates) if candidates else None
 
     def _run_schedules_until(self, until: datetime) -> None:
         due: list[tuple[datetime, Schedule]] = []
         for schedule in self.topology.schedules:
-            due += [
-                (t, schedule)
-                for t in fire_times(
-                    schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
-                )
-            ]
+            times = fire_times(
+                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+            )
+            due += [(t, schedule) for t in times]
         for at, schedule in sorted(due, key=lambda pair: pair[0]):
             if at > self.clock.now():
                 self.clock.advance(at - self.clock.now())
@@ -188,11 +216,13 @@ class LocalSystem:
         return False
 
     def _executions_running(self) -> bool:
+        """True while some execution is working rather than parked on a future moment."""
         client = boto3.client("stepfunctions")
-        return any(
-            client.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+        running = sum(
+            len(client.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"])
             for arn in self.topology.state_machines.values()
         )
+        return running > self.timeline.parked()
 
     # ------------------------------------------------------------------ what people see
     def _capture_bus(self, bus: str) -> str:
@@ -249,6 +279,12 @@ class LocalSystem:
     def events(self) -> list[dict[str, Any]]:
         self.collect_outputs()
         return list(self._events)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _email_view(sent: moto_hooks.SentEmail, seen_at: str) -> EmailView:

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
-REGION = "eu-central-1"
+REGION: Final = "eu-central-1"
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "receivables-local"
 
@@ -40,7 +40,7 @@ _SHORT_TAGS = {
 }
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     pass
 
 
@@ -53,7 +53,7 @@ def _tag_constructor(name: str) -> Any:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {name: value}
 
     return construct
@@ -64,7 +64,8 @@ for _tag, _name in _SHORT_TAGS.items():
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return document
 
 
 @dataclass

@@ -145,3 +145,47 @@ def test_a_cancelled_transaction_leaves_no_stream_record_and_later_writes_still_
     assert not seen("ghost")
     assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "ghost"}, "sk": {"S": "PROBE"}})
     assert seen("after")
+
+
+def _wait_probe(system: Any, name: str) -> tuple[Any, str]:
+    client = boto3.client("stepfunctions")
+    arn = next(a for n, a in system.topology.state_machines.items() if n.endswith("WaitProbeStateMachine"))
+    return client, client.start_execution(stateMachineArn=arn, name=name, input="{}")["executionArn"]
+
+
+def _token(system: Any, name: str) -> str | None:
+    table = system.global_environment()["TABLE_NAME"]
+    item = (
+        boto3.client("dynamodb")
+        .get_item(TableName=table, Key={"pk": {"S": f"TOKENPROBE#{name}"}, "sk": {"S": "TOKEN"}})
+        .get("Item")
+    )
+    return item["token"]["S"] if item else None
+
+
+def test_wait_states_and_task_token_timeouts_run_on_simulated_days(system: Any) -> None:
+    client, execution = _wait_probe(system, "times-out")
+    assert system.settle()
+
+    system.advance(timedelta(days=2, hours=23))
+    assert _token(system, "times-out") is None  # still in the three-day Wait
+    system.advance(timedelta(hours=2))
+    assert _token(system, "times-out") is not None  # asked, waiting for the answer
+    assert client.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    system.advance(timedelta(days=1, hours=1))
+
+    finished = client.describe_execution(executionArn=execution)
+    assert finished["status"] == "SUCCEEDED"
+    assert finished["output"] in ('"timed out"', "timed out"), finished
+
+
+def test_an_answered_task_token_resumes_the_execution(system: Any) -> None:
+    client, execution = _wait_probe(system, "answered")
+    system.advance(timedelta(days=3, hours=1))
+    token = _token(system, "answered")
+    assert token
+
+    client.send_task_success(taskToken=token, output=json.dumps({"accepted": True}))
+    assert system.settle()
+
+    assert client.describe_execution(executionArn=execution)["status"] == "SUCCEEDED"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from receivables import aws, clock
 from receivables.items import from_item, to_item
 
-SCOPES = frozenset({"orders", "reports"})
+SCOPES = frozenset({"orders", "reports", "finance"})
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,4 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)  # type: ignore[no-any-return]
+    return dict(_serializer.serialize(value))
