@@ -28,7 +28,6 @@ from moto.awslambda.models import LambdaFunction
 from moto.dynamodb.models import DynamoDBBackend
 from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
-
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 
 from local_runtime.template import ACCOUNT_ID, REGION
