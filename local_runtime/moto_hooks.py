@@ -114,12 +114,12 @@ def run_step_functions_on(timeline: Timeline) -> None:
         def sleep(seconds: float) -> None:
             timeline.sleep(seconds)
 
-    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign,assignment]
+    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     # Task timeouts and task-token/heartbeat waits block on Events these two modules create.
-    execute_state.threading = SimpleNamespace(Event=SimulatedEvent)  # type: ignore[attr-defined]
+    execute_state.threading = SimpleNamespace(Event=SimulatedEvent)  # type: ignore[assignment]
     callback.threading = SimpleNamespace(Event=SimulatedEvent)  # type: ignore[attr-defined]
-    retrier_decl.time = _SimulatedTime  # type: ignore[assignment]
+    retrier_decl.time = _SimulatedTime  # type: ignore[attr-defined]
 
 
 def route_lambda_invocations(dispatch: LambdaDispatcher) -> None:
