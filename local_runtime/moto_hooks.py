@@ -117,9 +117,9 @@ def run_step_functions_on(timeline: Timeline) -> None:
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     # Task timeouts and task-token/heartbeat waits block on Events these two modules create.
-    execute_state.threading = SimpleNamespace(Event=SimulatedEvent)  # type: ignore[assignment]
-    callback.threading = SimpleNamespace(Event=SimulatedEvent)  # type: ignore[attr-defined]
-    retrier_decl.time = _SimulatedTime  # type: ignore[attr-defined]
+    setattr(execute_state, "threading", SimpleNamespace(Event=SimulatedEvent))  # noqa: B010
+    setattr(callback, "threading", SimpleNamespace(Event=SimulatedEvent))  # noqa: B010
+    setattr(retrier_decl, "time", _SimulatedTime)  # noqa: B010
 
 
 def route_lambda_invocations(dispatch: LambdaDispatcher) -> None:
