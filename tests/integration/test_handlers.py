@@ -23,7 +23,7 @@ def test_authorizer_resolves_the_seeded_key_and_rejects_others(local_system: Any
 
     assert known == {
         "isAuthorized": True,
-        "context": {"storefront_id": "local-storefront", "scopes": "orders reports"},
+        "context": {"storefront_id": "local-storefront", "scopes": "finance orders reports"},
     }
     assert unknown["context"]["storefront_id"] == ""
 
