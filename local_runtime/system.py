@@ -141,6 +141,9 @@ class LocalSystem:
     def advance(self, by: timedelta) -> datetime:
         """Moves the clock to each moment something was due - a schedule's fire time or a waiting
         execution's deadline - in order, settling in between; then to the target, and settles."""
+        # Work started before the call (an execution about to enter a Wait) must register its
+        # deadline before time moves, or it would wait from the new "now".
+        self.settle()
         with self._schedule_lock:
             target = self.clock.now() + by
             while (moment := self._next_moment(target)) is not None:
