@@ -16,7 +16,8 @@ def matches(pattern: dict[str, Any], event: Any) -> bool:
         present = isinstance(event, dict) and key in event
         value = event.get(key) if isinstance(event, dict) else None
         if isinstance(expected, dict):
-            if not present or not matches(expected, value):
+            # An absent object still matches a pattern asking its fields not to exist.
+            if not matches(expected, value):
                 return False
         elif isinstance(expected, list):
             if not any(_matches_rule(rule, value, present) for rule in expected):

@@ -5,8 +5,12 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
   `lambda:Invoke`, Step Functions tasks and other moto-internal callers). We route it to our handlers.
 - `DynamoDBBackend.transact_write_items`: moto writes each operation as it goes and, when the
   transaction is cancelled, restores a deep copy of the table. Its stream then carries records of
-  writes that never committed, and the copy's new stream shard is one a reader no longer follows.
-  We buffer a transaction's stream records, publish them only on commit, and keep the live shard.
+  writes that never committed, the copy's new stream shard is one a reader no longer follows, and
+  the copy costs O(table size) per transaction. We buffer a transaction's stream records (through
+  `StreamShard.add`) and publish them only on commit, and roll back by restoring just the touched
+  items (moto's module-level `copy` returns tables themselves).
+  moto's backend is not thread-safe either (a rollback restores the whole table, losing concurrent
+  writes), so the item operations and transactions run under one lock, as DynamoDB serialises them.
 - Step Functions' interpreter waits on the wall clock in four places: Wait states
   (`WaitFunction._wait_interval`, and `Timestamp._get_wait_seconds`, which even compares against a
   naive local `datetime.now()`), task timeouts (the `threading.Event` of `execute_state`), task-token
@@ -17,15 +21,19 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+import moto.dynamodb.models as moto_dynamodb_models
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
@@ -41,38 +49,110 @@ def start_emulated_aws() -> Any:
     """Starts moto in this process with Step Functions' ASL interpreter switched on."""
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
+    _serialise_item_operations()
     _publish_stream_records_on_commit_only()
     return mock
 
 
 _moto_transact_write_items = DynamoDBBackend.transact_write_items
+_moto_stream_add = StreamShard.add
+# moto's DynamoDB is not safe under threads: a cancelled transaction restores a copy of the whole table
+# taken before it started (losing every write other threads made meanwhile), and two transactions can
+# both pass the same condition. DynamoDB serialises conflicting writes; one lock over the item API does
+# the same here (reentrant: a transaction calls put_item and update_item itself).
+_TABLE_LOCK = threading.RLock()
+_LOCKED_OPERATIONS = (
+    "get_item", "put_item", "update_item", "delete_item", "query", "scan", "batch_write_item",
+    "transact_get_items",
+)  # fmt: skip
+_transaction = threading.local()
+
+
+def _serialise_item_operations() -> None:
+    if getattr(DynamoDBBackend, "_serialised_by_local_runtime", False):
+        return  # once per process: every emulated account shares the class
+    DynamoDBBackend._serialised_by_local_runtime = True  # type: ignore[attr-defined]
+    for name in _LOCKED_OPERATIONS:
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _TABLE_LOCK:
+                return __original(*args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
 
 
 def _publish_stream_records_on_commit_only() -> None:
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        names = {op.get("TableName") for item in transact_items for op in item.values()} & set(self.tables)
-        shards = {name: self.tables[name].stream_shard for name in names}
-        pending: list[tuple[Any, Any, Any]] = []
-        for shard in filter(None, shards.values()):
-            shard.add = lambda old, new, shard=shard: pending.append((shard, old, new))  # type: ignore[method-assign,misc]
-        try:
-            _moto_transact_write_items(self, transact_items)
-        finally:
-            for name, live in shards.items():
-                if live is not None:
-                    del live.add
-                    self.tables[name].stream_shard = live
-        for target, old, new in pending:
-            target.add(old, new)
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        pending = getattr(_transaction, "pending", None)
+        if pending is None:
+            _moto_stream_add(self, old, new)
+        else:
+            pending.append((self, old, new))
 
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with _TABLE_LOCK:
+            before = [_current(self, item) for item in transact_items]
+            _transaction.pending = []
+            try:
+                _moto_transact_write_items(self, transact_items)
+            except BaseException:
+                # Undo the operations moto applied before it found the failing one; their stream
+                # records are still buffered and are dropped with the buffer.
+                for table_name, key, previous in reversed(before):
+                    _restore(self, table_name, key, previous)
+                raise
+            else:
+                committed = _transaction.pending
+            finally:
+                _transaction.pending = None
+            for shard, old, new in committed:
+                _moto_stream_add(shard, old, new)
+
+    StreamShard.add = add  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    # moto snapshots every table of a transaction with a deep copy to roll it back: O(table size) per
+    # transaction, and the copy's stream shard is one no reader follows. The snapshot of the touched
+    # items above replaces it, so moto's "copy" of a table is the table itself.
+    table_preserving_copy = SimpleNamespace(
+        deepcopy=lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo),
+        copy=copy.copy,
+    )
+    setattr(moto_dynamodb_models, "copy", table_preserving_copy)  # noqa: B010 - not exported for mypy
+
+
+def _current(backend: DynamoDBBackend, transact_item: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
+    op_type, op = next(iter(transact_item.items()))
+    table = backend.get_table(op["TableName"])
+    if op_type == "Put":
+        key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    else:
+        key = op["Key"]
+    current = backend.get_item(op["TableName"], key)
+    return op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"]) if current else None
+
+
+def _restore(backend: DynamoDBBackend, table_name: str, key: dict[str, Any], previous: Any) -> None:
+    if previous is None:
+        backend.delete_item(table_name, key)
+    else:
+        backend.put_item(table_name, previous)
 
 
 def serve_s3_endpoint(host: str, port: int) -> Any:
     """moto's own HTTP server, sharing this process's emulated account: presigned URLs work in a
     browser, and `aws --endpoint-url` can look inside. Functions reach S3 through it as well."""
+    import socket
+
     from moto.server import ThreadedMotoServer
 
+    with socket.socket() as probe:  # moto's server only prints when the port is taken, and hangs
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"port {port} for the emulated AWS endpoint is taken; set AWS_PORT") from error
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return server

@@ -31,10 +31,16 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     aws.reset_clients()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports (all held open while choosing, so none is picked twice)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class RunningSystem:
@@ -55,15 +61,16 @@ class RunningSystem:
 
 @pytest.fixture(scope="session")
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    port = _free_port()
+    # The emulated AWS endpoint defaults to PORT+1, which another test process may hold: choose both.
+    port, aws_port = _free_ports(2)
     state_dir = tmp_path_factory.mktemp("run")
     log = (state_dir / "runtime.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own module
+    process = subprocess.Popen(
         [sys.executable, "-m", "local_runtime", "--port", str(port), "--state-dir", str(state_dir / "state")],
         cwd=REPOSITORY,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=os.environ | {"PORT": str(port)},
+        env=os.environ | {"PORT": str(port), "AWS_PORT": str(aws_port)},
     )
     base = f"http://127.0.0.1:{port}"
 
