@@ -26,3 +26,39 @@ def eventually(probe: Callable[[], T | None], timeout: float = 10.0, interval: f
         value = probe()
     assert value, f"condition not met within {timeout}s (last value: {value!r})"
     return value
+
+
+def chromium(url: str, out_dir: Path) -> tuple[str, Path]:
+    """Loads `url` in headless Chromium: the rendered DOM and a screenshot of it."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary, "headless Chromium is missing: `make test` installs Debian's chromium package"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={out_dir / 'profile'}",
+        "--window-size=1000,1400",
+    ]
+    dom = subprocess.run(
+        [binary, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    shot = out_dir / "page.png"
+    subprocess.run([binary, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True)
+    return dom, shot
+
+
+def non_white_fraction(png: Path) -> float:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        pixels = list(grey.getdata())
+    return sum(1 for p in pixels if p < 235) / len(pixels)

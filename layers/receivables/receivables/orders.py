@@ -74,8 +74,8 @@ def accept_order(
             "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
         },
         "created_at": now,
-        "gsi1pk": f"CUSTOMER#{customer_id}",
-        "gsi1sk": f"ORDER#{now}",
+        "gsi3pk": f"CUSTOMER#{customer_id}",
+        "gsi3sk": f"ORDER#{now}",
     }
     reservation = {
         "pk": f"ORDERREF#{storefront_id}#{order.external_id}",

@@ -35,3 +35,25 @@ def load(model: type[SettingsT]) -> SettingsT:
     except ValidationError as error:
         missing = ", ".join(str(e["loc"][0]).upper() for e in error.errors())
         raise RuntimeError(f"configuration incomplete: {missing}") from error
+
+
+class SellerSettings(TableSettings):
+    seller_profile_parameter: str
+
+
+class RenderSettings(SellerSettings):
+    documents_bucket: str
+
+
+class SendSettings(RenderSettings):
+    sender_address: str
+    public_base_url: str
+
+
+class InvoicesApiSettings(TableSettings):
+    documents_bucket: str
+    public_base_url: str
+
+
+class HostedPageSettings(InvoicesApiSettings):
+    seller_profile_parameter: str

@@ -15,6 +15,7 @@ from typing import Protocol
 from receivables.documents import InvoiceDocument, Party
 from receivables.rendering import formatting as fmt
 from receivables.rendering.labels import labels_for, reverse_charge_applies
+from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
 LEFT, RIGHT = 20.0, 190.0
@@ -175,15 +176,12 @@ class InvoiceLayout:
         return FIRST_TABLE_TOP
 
     def _party(self, party: Party, y: float) -> None:
-        surface, address = self.surface, party.address
+        surface = self.surface
+        name, *lines = address_lines(party, self.doc)
         surface.use_font(True, 10)
-        surface.text(LEFT, y, fit_text(surface, party.name, 85))
-        lines = [address.line1, address.line2, f"{address.postal_code} {address.city}"]
-        if address.country.upper() != self.doc.seller.address.country.upper():
-            lines.append(fmt.format_country(address.country, self.locale))
-        lines.append(_labelled(self.labels.vat_id, party.vat_id))
+        surface.text(LEFT, y, fit_text(surface, name, 85))
         surface.use_font(False, 10)
-        for offset, text in enumerate((t for t in lines if t), start=1):
+        for offset, text in enumerate(lines, start=1):
             surface.text(LEFT, y + 4.6 * offset, fit_text(surface, text, 85))
 
     def _continuation_header(self) -> float:
@@ -225,30 +223,13 @@ class InvoiceLayout:
         return y + height
 
     def _totals(self) -> list[tuple[str, str, bool]]:
-        """(label, amount, emphasised): net, tax per rate on its net, gross, and what is left to pay."""
-        doc, labels = self.doc, self.labels
-        totals = [(labels.subtotal, self._money(doc.net), False)]
-        for tax in doc.tax_breakdown:
-            label = labels.tax_on_net.format(
-                rate=fmt.format_percent(tax.rate, self.locale), net=self._money(tax.net)
-            )
-            totals.append((label, self._money(tax.tax), False))
-        if len(doc.tax_breakdown) > 1:
-            totals.append((labels.total_tax, self._money(doc.tax), False))
-        totals.append((labels.invoice_total, self._money(doc.gross), True))
-        if doc.amount_paid:
-            due = doc.amount_due if doc.amount_due is not None else doc.gross - doc.amount_paid
-            totals.append((labels.amount_paid, self._money(-doc.amount_paid), False))
-            totals.append((labels.amount_due, self._money(due), True))
-        return totals
+        return totals_rows(self.doc)
 
     def _closing_text(self) -> list[tuple[str, bool]]:
         """(line, emphasised): reverse-charge note, payment terms, bank, payment link and notes, wrapped."""
         doc, labels, seller = self.doc, self.labels, self.doc.seller
-        terms = labels.payment_terms if doc.payment_terms_days > 0 else labels.payment_terms_immediate
         paragraphs = [(labels.reverse_charge, True)] if reverse_charge_applies(doc) else []
-        due_date = fmt.format_date(doc.due_date, self.locale)
-        paragraphs.append((terms.format(days=doc.payment_terms_days, due_date=due_date), False))
+        paragraphs.append((payment_terms(doc), False))
         if seller.iban:
             bank = [seller.bank_name, f"IBAN {seller.iban}", _labelled("BIC", seller.bic)]
             paragraphs.append((f"{labels.bank_details}: " + " · ".join(p for p in bank if p), False))

@@ -1,0 +1,104 @@
+"""The customer's hosted invoice page: view it, download the PDF, dispute it. No API key: the
+unguessable token in the link is the credential, so responses never leak it (no referrer, no cache)."""
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables import clock, document_store
+from receivables.disputes import can_dispute, open_dispute
+from receivables.errors import NotFound
+from receivables.http import create_api
+from receivables.invoices import get_invoice_by_token, hosted_url, to_document
+from receivables.observability import logger
+from receivables.seller import load_seller_profile
+from receivables.settings import HostedPageSettings, load
+
+app = create_api()
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _html(status: int, body: str) -> Response[str]:
+    return Response(
+        status_code=status, content_type="text/html; charset=utf-8", body=body, headers=PAGE_HEADERS
+    )
+
+
+@app.get("/i/<token>")
+def view_invoice(token: str) -> Response[str]:
+    from receivables.rendering.hosted_page import render_hosted_invoice, render_message_page
+
+    settings = load(HostedPageSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    try:
+        invoice = get_invoice_by_token(settings.table_name, token)
+    except NotFound:
+        locale = _preferred_locale(app.current_event.headers.get("accept-language", ""))
+        return _html(404, render_message_page(None, locale, "not_found", back_url=None))
+    link = hosted_url(settings.public_base_url, invoice)
+    today = clock.now().astimezone(seller.zone).date()
+    page = render_hosted_invoice(
+        to_document(invoice, seller, hosted=link),
+        status=invoice["status"],
+        flags={
+            "disputed": bool(invoice.get("disputed")),
+            "in_collections": bool(invoice.get("in_collections")),
+        },
+        pdf_url=f"{link}/pdf",
+        dispute_url=f"{link}/dispute",
+        can_dispute=can_dispute(invoice, seller.dispute_window_days, today),
+        dispute_state=(invoice.get("dispute") or {}).get("state"),
+        today=today,
+        dispute_window_days=seller.dispute_window_days,
+    )
+    return _html(200, page)
+
+
+def _preferred_locale(accept_language: str) -> str:
+    """German for browsers that ask for it first, English otherwise (the page has no invoice to go by)."""
+    return "de" if accept_language.strip().lower().startswith("de") else "en"
+
+
+@app.get("/i/<token>/pdf")
+def download_pdf(token: str) -> Response[str]:
+    settings = load(HostedPageSettings)
+    invoice = get_invoice_by_token(settings.table_name, token)
+    if not invoice.get("pdf_key"):
+        raise NotFound("The PDF is being prepared; try again in a minute.")
+    url = document_store.presigned_url(
+        settings.documents_bucket, invoice["pdf_key"], f"{invoice['number']}.pdf"
+    )
+    return Response(status_code=302, body="", headers={"Location": url} | PAGE_HEADERS)
+
+
+@app.post("/i/<token>/dispute")
+def dispute_invoice(token: str) -> Response[str]:
+    from receivables.rendering.hosted_page import render_message_page
+
+    settings = load(HostedPageSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    invoice = get_invoice_by_token(settings.table_name, token)
+    form = parse_qs(app.current_event.decoded_body or "")
+    open_dispute(
+        settings.table_name,
+        invoice,
+        (form.get("reason") or [""])[0],
+        seller.dispute_window_days,
+        "hosted_page",
+    )
+    link = hosted_url(settings.public_base_url, invoice)
+    document = to_document(invoice, seller, hosted=link)
+    return _html(200, render_message_page(document, document.locale, "dispute_received", back_url=link))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,40 @@
+"""Stream consumer: emails each invoice once its PDF is stored (exactly one email per invoice)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables.invoice_delivery import email_invoice
+from receivables.observability import logger
+from receivables.seller import load_seller_profile
+from receivables.settings import SendSettings, load
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def send_for_record(record: DynamoDBRecord) -> None:
+    invoice = record.dynamodb.new_image if record.dynamodb else None
+    if not invoice:
+        return
+    settings = load(SendSettings)
+    message_id = email_invoice(
+        settings.table_name,
+        settings.documents_bucket,
+        settings.sender_address,
+        settings.public_base_url,
+        invoice["id"],
+        load_seller_profile(settings.seller_profile_parameter),
+    )
+    logger.info(
+        "invoice emailed" if message_id else "invoice email already sent", extra={"invoice_id": invoice["id"]}
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=send_for_record, processor=processor, context=context
+    )

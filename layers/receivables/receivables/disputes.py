@@ -1,0 +1,139 @@
+"""Customer disputes: opened from the hosted invoice page, resolved by the finance team.
+
+While an invoice is disputed, dunning leaves it alone; the dispute task tells the team to look.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from receivables import aws, clock
+from receivables.errors import Conflict, FieldError, InvalidRequest
+from receivables.invoices import get_invoice, invoice_key
+from receivables.items import to_item
+from receivables.outbox import new_event, outbox_put
+from receivables.tasks import DISPUTES_QUEUE, NewTask, complete_open_tasks_update, task_put
+
+MAX_REASON_LENGTH = 2000
+DISPUTABLE_STATUSES = ("open", "partially_paid")
+
+
+def can_dispute(invoice: dict[str, Any], window_days: int, today: date) -> bool:
+    last_day = date.fromisoformat(invoice["issue_date"]) + timedelta(days=window_days)
+    return invoice["status"] in DISPUTABLE_STATUSES and not invoice.get("disputed") and today <= last_day
+
+
+def open_dispute(
+    table_name: str, invoice: dict[str, Any], reason: str, window_days: int, channel: str
+) -> None:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON_LENGTH:
+        raise InvalidRequest(
+            [FieldError("reason", f"Describe the problem in 1 to {MAX_REASON_LENGTH} characters.")]
+        )
+    now = clock.now()
+    if not can_dispute(invoice, window_days, now.date()):
+        raise Conflict("This invoice can no longer be disputed here; please contact us directly.")
+    task = NewTask(
+        kind="dispute",
+        title=f"Customer disputes invoice {invoice['number']}",
+        queue=DISPUTES_QUEUE,
+        due_date=now.date() + timedelta(days=2),
+        invoice_id=invoice["id"],
+        reason=reason[:200],
+    )
+    dispute = {"state": "open", "reason": reason, "opened_at": clock.iso(now), "channel": channel}
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table_name,
+                        "Key": to_item(invoice_key(invoice["id"])),
+                        "UpdateExpression": (
+                            "SET disputed = :true, dispute = :dispute, dispute_task_id = :task "
+                            "ADD version :one"
+                        ),
+                        "ConditionExpression": "disputed = :false AND #status IN (:open, :partial)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": to_item(
+                            {
+                                ":true": True,
+                                ":false": False,
+                                ":dispute": dispute,
+                                ":one": 1,
+                                ":open": "open",
+                                ":partial": "partially_paid",
+                                ":task": task.task_id(invoice["id"] + clock.iso(now)),
+                            }
+                        ),
+                    }
+                },
+                task_put(table_name, task, cause_id=invoice["id"] + clock.iso(now)),
+                outbox_put(
+                    table_name,
+                    new_event(
+                        "invoice.disputed",
+                        {"invoice_id": invoice["id"], "number": invoice["number"], "channel": channel},
+                        at=now,
+                    ),
+                ),
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as cancelled:
+        raise Conflict("This invoice is already disputed or no longer open.") from cancelled
+
+
+def resolve_dispute(
+    table_name: str, invoice_id: str, outcome: str, resolved_by: str, note: str | None
+) -> dict[str, Any]:
+    if outcome not in ("upheld", "rejected"):
+        raise InvalidRequest([FieldError("outcome", "Use 'upheld' (the customer was right) or 'rejected'.")])
+    invoice = get_invoice(table_name, invoice_id)
+    if not invoice.get("disputed"):
+        raise Conflict(f"Invoice {invoice['number']} has no open dispute.")
+    now = clock.iso(clock.now())
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table_name,
+                "Key": to_item(invoice_key(invoice_id)),
+                "UpdateExpression": (
+                    "SET disputed = :false, dispute.#state = :resolved, dispute.outcome = :outcome, "
+                    "dispute.resolved_at = :now, dispute.resolved_by = :by, dispute.note = :note "
+                    "ADD version :one"
+                ),
+                "ConditionExpression": "disputed = :true",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":false": False,
+                        ":true": True,
+                        ":resolved": "resolved",
+                        ":outcome": outcome,
+                        ":now": now,
+                        ":by": resolved_by,
+                        ":note": note or "",
+                        ":one": 1,
+                    }
+                ),
+            }
+        },
+        outbox_put(
+            table_name,
+            new_event(
+                "invoice.dispute_resolved",
+                {"invoice_id": invoice_id, "number": invoice["number"], "outcome": outcome},
+            ),
+        ),
+    ]
+    if invoice.get("dispute_task_id"):
+        items.append(complete_open_tasks_update(table_name, invoice["dispute_task_id"], now, resolved_by))
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException as cancelled:
+        raise Conflict("The dispute changed meanwhile; reload and try again.") from cancelled
+    return get_invoice(table_name, invoice_id)

@@ -1,0 +1,369 @@
+"""Invoices: issued once per order with a gap-free number, then never edited (only their state moves).
+
+Numbering: one counter item per seller and year. The counter increment and the invoice are written in
+one transaction conditioned on the counter's previous value, so a number is consumed if and only if
+its invoice exists: concurrent issuers retry with the next number, redeliveries find the invoice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from receivables import aws, clock, money
+from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAddress, TaxLine
+from receivables.errors import NotFound
+from receivables.items import from_item, to_item
+from receivables.orders import order_key
+from receivables.outbox import new_event, outbox_put
+from receivables.seller import SellerProfile
+from receivables.tasks import FOLLOW_UP_QUEUE, NewTask, task_put
+
+_MAX_NUMBERING_ATTEMPTS = 25
+INVOICE_ENTITY = "invoice"
+
+
+def invoice_key(invoice_id: str) -> dict[str, str]:
+    return {"pk": f"INVOICE#{invoice_id}", "sk": "INVOICE"}
+
+
+def token_key(token: str) -> dict[str, str]:
+    return {"pk": f"HOSTED#{token}", "sk": "HOSTED"}
+
+
+def invoice_id_for(order_id: str) -> str:
+    return "inv_" + order_id.removeprefix("ord_")
+
+
+def format_number(year: int, sequence: int) -> str:
+    return f"{year}-{sequence:06d}"
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    invoice_id: str
+    number: str
+    newly_issued: bool
+
+
+def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile) -> IssuedInvoice:
+    """Issues the order's invoice exactly once; a redelivered order returns the existing invoice."""
+    client = aws.client("dynamodb")
+    invoice_id = invoice_id_for(order["id"])
+    now = clock.now()
+    issue_date = now.astimezone(seller.zone).date()
+    counter = {"pk": f"COUNTER#INVOICE#{seller.seller_id}#{issue_date.year}", "sk": "COUNTER"}
+    for _ in range(_MAX_NUMBERING_ATTEMPTS):
+        existing = _get(table_name, invoice_key(invoice_id))
+        if existing is not None:
+            return IssuedInvoice(invoice_id, existing["number"], newly_issued=False)
+        current = _get(table_name, counter)
+        last = int(current["last"]) if current else 0
+        number = format_number(issue_date.year, last + 1)
+        invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
+        counter_update = {
+            "Update": {
+                "TableName": table_name,
+                "Key": to_item(counter),
+                "UpdateExpression": "SET #last = :next, entity = :entity",
+                "ConditionExpression": "attribute_not_exists(pk)" if last == 0 else "#last = :last",
+                "ExpressionAttributeNames": {"#last": "last"},
+                "ExpressionAttributeValues": to_item(
+                    {":next": last + 1, ":entity": "counter"} | ({":last": last} if last else {})
+                ),
+            }
+        }
+        follow_up = NewTask(
+            kind="follow_up",
+            title=f"Follow up invoice {number} ({order['customer']['name']})",
+            queue=FOLLOW_UP_QUEUE,
+            due_date=date.fromisoformat(invoice["due_date"]) + timedelta(days=1),
+            invoice_id=invoice_id,
+            reason=f"invoice {number} issued",
+        )
+        event = new_event("invoice.issued", _issued_event_data(invoice), at=now)
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    counter_update,
+                    _put_new(table_name, invoice),
+                    _put_new(
+                        table_name,
+                        token_key(invoice["hosted_token"])
+                        | {"entity": "hosted_link", "invoice_id": invoice_id},
+                    ),
+                    {
+                        "Update": {
+                            "TableName": table_name,
+                            "Key": to_item(order_key(order["id"])),
+                            "UpdateExpression": "SET invoice_id = :id",
+                            "ConditionExpression": (
+                                "attribute_exists(pk) AND attribute_not_exists(invoice_id)"
+                            ),
+                            "ExpressionAttributeValues": to_item({":id": invoice_id}),
+                        }
+                    },
+                    task_put(table_name, follow_up, cause_id=invoice_id),
+                    outbox_put(table_name, event),
+                ]
+            )
+        except client.exceptions.TransactionCanceledException:
+            continue  # the number was taken meanwhile, or the invoice exists now: look again
+        return IssuedInvoice(invoice_id, number, newly_issued=True)
+    raise RuntimeError(f"could not number the invoice of order {order['id']} (contention)")
+
+
+def _put_new(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _get(table_name: str, key: dict[str, str]) -> dict[str, Any] | None:
+    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(key), ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def _invoice_record(
+    invoice_id: str,
+    number: str,
+    order: dict[str, Any],
+    seller: SellerProfile,
+    issue_date: date,
+    now: datetime,
+) -> dict[str, Any]:
+    terms = int(order["payment_terms_days"])
+    supply_date = (
+        datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).astimezone(seller.zone).date()
+    )
+    gross = order["totals"]["gross"]
+    return invoice_key(invoice_id) | {
+        "entity": INVOICE_ENTITY,
+        "id": invoice_id,
+        "number": number,
+        "seller_id": seller.seller_id,
+        "storefront_id": order["storefront_id"],
+        "order_id": order["id"],
+        "external_id": order["external_id"],
+        "customer_id": order["customer_id"],
+        "customer": order["customer"],  # as issued: later address changes never alter an issued invoice
+        "currency": order["currency"],
+        "lines": order["lines"],
+        "totals": order["totals"],
+        "total": gross,
+        "amount_paid": Decimal(0),
+        "amount_refunded": Decimal(0),
+        "amount_due": gross,
+        "status": "open",
+        "disputed": False,
+        "in_collections": False,
+        "issue_date": issue_date.isoformat(),
+        "supply_date": supply_date.isoformat(),
+        "due_date": (issue_date + timedelta(days=terms)).isoformat(),
+        "payment_terms_days": terms,
+        "hosted_token": secrets.token_urlsafe(24),  # 192 bits: the hosted page's only credential
+        "reminders_sent": 0,
+        "version": 1,
+        "created_at": clock.iso(now),
+        "gsi1pk": f"INVOICES#{order['storefront_id']}",
+        "gsi1sk": f"{issue_date.isoformat()}#{invoice_id}",
+        "gsi3pk": f"CUSTOMER#{order['customer_id']}",
+        "gsi3sk": f"INVOICE#{issue_date.isoformat()}#{invoice_id}",
+    }
+
+
+def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
+    currency = invoice["currency"]
+    totals = invoice["totals"]
+    return {
+        "invoice_id": invoice["id"],
+        "number": invoice["number"],
+        "order_id": invoice["order_id"],
+        "customer_id": invoice["customer_id"],
+        "currency": currency,
+        "net": money.format_amount(totals["net"], currency),
+        "tax": money.format_amount(totals["tax"], currency),
+        "gross": money.format_amount(totals["gross"], currency),
+        "tax_breakdown": [
+            {
+                "rate": format(t["rate"].normalize(), "f"),
+                "net": money.format_amount(t["net"], currency),
+                "tax": money.format_amount(t["tax"], currency),
+            }
+            for t in totals["tax_breakdown"]
+        ],
+        "issue_date": invoice["issue_date"],
+        "due_date": invoice["due_date"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------- reads
+def get_invoice(table_name: str, invoice_id: str) -> dict[str, Any]:
+    item = _get(table_name, invoice_key(invoice_id))
+    if item is None or item.get("entity") != INVOICE_ENTITY:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return item
+
+
+def get_invoice_by_token(table_name: str, token: str) -> dict[str, Any]:
+    link = _get(table_name, token_key(token)) if token else None
+    if link is None:
+        raise NotFound("This invoice link is not valid.")
+    return get_invoice(table_name, link["invoice_id"])
+
+
+def list_invoices(
+    table_name: str,
+    storefront_id: str,
+    status: str | None,
+    customer_id: str | None,
+    limit: int,
+    start: dict[str, Any] | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A storefront's invoices, newest first; by customer through its own index."""
+    filters, values, names = ["storefront_id = :sf"], {":sf": storefront_id}, {}
+    if customer_id:
+        request: dict[str, Any] = {
+            "IndexName": "gsi3",
+            "KeyConditionExpression": "gsi3pk = :pk AND begins_with(gsi3sk, :inv)",
+        }
+        values |= {":pk": f"CUSTOMER#{customer_id}", ":inv": "INVOICE#"}
+    else:
+        request = {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :pk"}
+        values[":pk"] = f"INVOICES#{storefront_id}"
+    if status:
+        filters.append("#status = :status")
+        names["#status"] = "status"
+        values[":status"] = status
+    request |= {
+        "TableName": table_name,
+        "FilterExpression": " AND ".join(filters),
+        "ExpressionAttributeValues": to_item(values),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if start:
+        request["ExclusiveStartKey"] = start
+    page = aws.client("dynamodb").query(**request)
+    return [from_item(i) for i in page["Items"]], page.get("LastEvaluatedKey")
+
+
+# ------------------------------------------------------------------------------------- presentation
+def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -> dict[str, Any]:
+    """The contract's invoice resource."""
+    currency = item["currency"]
+
+    def amount(value: Any) -> str:
+        return money.format_amount(Decimal(value), currency)
+
+    totals = item["totals"]
+    return {
+        "id": item["id"],
+        "number": item["number"],
+        "status": item["status"],
+        "disputed": bool(item.get("disputed")),
+        "in_collections": bool(item.get("in_collections")),
+        "currency": currency,
+        "total": amount(item["total"]),
+        "net": amount(totals["net"]),
+        "tax": amount(totals["tax"]),
+        "tax_breakdown": [
+            {"rate": format(t["rate"].normalize(), "f"), "net": amount(t["net"]), "tax": amount(t["tax"])}
+            for t in totals["tax_breakdown"]
+        ],
+        "amount_paid": amount(item["amount_paid"] - item.get("amount_refunded", 0)),
+        "amount_due": amount(item["amount_due"]),
+        "issue_date": item["issue_date"],
+        "supply_date": item["supply_date"],
+        "due_date": item["due_date"],
+        "payment_terms_days": int(item["payment_terms_days"]),
+        "order_id": item["order_id"],
+        "external_id": item["external_id"],
+        "customer_id": item["customer_id"],
+        "customer": item["customer"],
+        "lines": [
+            {
+                "sku": line["sku"],
+                "description": line["description"],
+                "quantity": format(line["quantity"].normalize(), "f"),
+                "unit_price": amount(line["unit_price"]),
+                "discount_percent": format(line["discount_percent"].normalize(), "f"),
+                "tax_rate": format(line["tax_rate"].normalize(), "f"),
+                "net": amount(line["net"]),
+            }
+            for line in item["lines"]
+        ],
+        "pdf_url": pdf_url,
+        "pdf_sha256": item.get("pdf_sha256"),
+        "hosted_url": hosted_url,
+        "email_sent_at": item.get("email_sent_at"),
+        "reminders_sent": int(item.get("reminders_sent", 0)),
+        "next_reminder_at": item.get("next_reminder_at"),
+        "created_at": item["created_at"],
+    }
+
+
+def hosted_url(base_url: str, item: dict[str, Any]) -> str:
+    return f"{base_url.rstrip('/')}/i/{item['hosted_token']}"
+
+
+def to_document(item: dict[str, Any], seller: SellerProfile, hosted: str | None = None) -> InvoiceDocument:
+    """The view model every renderer (PDF, email, hosted page) reads."""
+    customer = item["customer"]
+    address = customer["address"]
+    lines = tuple(
+        DocumentLine(
+            position=index,
+            sku=line["sku"],
+            description=line["description"],
+            quantity=Decimal(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]),
+            discount_percent=Decimal(line["discount_percent"]),
+            tax_rate=Decimal(line["tax_rate"]),
+            net=Decimal(line["net"]),
+        )
+        for index, line in enumerate(item["lines"], start=1)
+    )
+    totals = item["totals"]
+    return InvoiceDocument(
+        number=item["number"],
+        locale=customer.get("locale", "en"),
+        currency=item["currency"],
+        issue_date=date.fromisoformat(item["issue_date"]),
+        supply_date=date.fromisoformat(item["supply_date"]),
+        due_date=date.fromisoformat(item["due_date"]),
+        payment_terms_days=int(item["payment_terms_days"]),
+        seller=seller.as_party(),
+        buyer=Party(
+            name=customer["name"],
+            address=PostalAddress(
+                line1=address["line1"],
+                line2=address.get("line2"),
+                city=address["city"],
+                postal_code=address["postal_code"],
+                country=address["country"],
+            ),
+            vat_id=customer.get("vat_id"),
+            email=customer.get("email"),
+        ),
+        lines=lines,
+        tax_breakdown=tuple(
+            TaxLine(rate=t["rate"], net=t["net"], tax=t["tax"]) for t in totals["tax_breakdown"]
+        ),
+        net=Decimal(totals["net"]),
+        tax=Decimal(totals["tax"]),
+        gross=Decimal(totals["gross"]),
+        amount_paid=Decimal(item["amount_paid"]) - Decimal(item.get("amount_refunded", 0)),
+        amount_due=Decimal(item["amount_due"]),
+        order_reference=item["external_id"],
+        hosted_url=hosted,
+    )

@@ -1,0 +1,89 @@
+"""Emails as HTML and plain text from jinja2 templates (compiled once, see jinja.py), and their MIME message.
+
+Templates are language-neutral: the words come from messages.py and labels.py, the values are formatted by
+formatting.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from receivables.documents import InvoiceDocument
+from receivables.rendering.formatting import format_date, format_money
+from receivables.rendering.jinja import template
+from receivables.rendering.labels import labels_for
+from receivables.rendering.messages import messages_for
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def render_email(kind: str, locale: str, subject: str, context: dict[str, Any]) -> RenderedEmail:
+    """`<kind>.txt.j2` and `<kind>.html.j2`, both given `texts` (the locale's sentences) and `context`."""
+    values = {"texts": messages_for(locale), "labels": labels_for(locale), "locale": locale} | context
+    return RenderedEmail(
+        subject=subject,
+        text=template(f"emails/{kind}.txt.j2").render(values),
+        html=template(f"emails/{kind}.html.j2").render(values),
+    )
+
+
+def document_context(document: InvoiceDocument) -> dict[str, Any]:
+    """What every email about an invoice shows: the invoice's key figures, formatted for its reader."""
+    locale = document.locale
+    amount_due = document.amount_due if document.amount_due is not None else document.gross
+    return {
+        "document": document,
+        "number": document.number,
+        "customer_name": document.buyer.name,
+        "seller": document.seller,
+        "issue_date": format_date(document.issue_date, locale),
+        "due_date": format_date(document.due_date, locale),
+        "total": format_money(document.gross, document.currency, locale),
+        "amount_due": format_money(amount_due, document.currency, locale),
+        "order_reference": document.order_reference,
+    }
+
+
+def render_invoice_email(document: InvoiceDocument, hosted_url: str, pay_url: str) -> RenderedEmail:
+    texts = messages_for(document.locale)
+    context = document_context(document) | {"hosted_url": hosted_url, "pay_url": pay_url}
+    subject = texts["invoice_subject"].format(number=document.number, seller=document.seller.name)
+    return render_email("invoice", document.locale, subject, context)
+
+
+def build_mime(
+    sender: str,
+    recipient: str,
+    rendered: RenderedEmail,
+    attachments: list[Attachment],
+    sender_name: str | None = None,
+) -> bytes:
+    """A multipart/mixed message: text and HTML as alternatives, then the attachments."""
+    message = EmailMessage()
+    message["From"] = formataddr((sender_name, sender)) if sender_name else sender
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    for attachment in attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return message.as_bytes()

@@ -1,0 +1,94 @@
+"""The hosted invoice page (and its small message pages) as accessible HTML, from the PDF's view model."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from receivables.documents import InvoiceDocument
+from receivables.rendering import formatting as fmt
+from receivables.rendering.jinja import template
+from receivables.rendering.labels import labels_for, reverse_charge_applies
+from receivables.rendering.messages import messages_for
+from receivables.rendering.summary import address_lines, payment_terms, totals_rows
+
+PAYABLE_STATUSES = ("open", "partially_paid")
+
+
+def render_hosted_invoice(
+    document: InvoiceDocument,
+    status: str,
+    flags: dict[str, bool],
+    pdf_url: str,
+    dispute_url: str,
+    can_dispute: bool,
+    dispute_state: str | None,
+    today: date,
+    dispute_window_days: int,
+) -> str:
+    locale, texts = document.locale, messages_for(document.locale)
+    overdue = status in PAYABLE_STATUSES and today > document.due_date
+    status_key = "overdue" if overdue else status
+    amount_due = document.amount_due if document.amount_due is not None else document.gross
+    context: dict[str, Any] = {
+        "number": document.number,
+        "seller": document.seller,
+        "status_key": status_key,
+        "status_text": texts.get(f"status_{status_key}", status),
+        "flags": [texts[f"flag_{name}"] for name, on in sorted(flags.items()) if on],
+        "seller_lines": address_lines(document.seller, document),
+        "buyer_lines": address_lines(document.buyer, document),
+        "issue_date": fmt.format_date(document.issue_date, locale),
+        "supply_date": fmt.format_date(document.supply_date, locale),
+        "due_date": fmt.format_date(document.due_date, locale),
+        "order_reference": document.order_reference,
+        "pdf_url": pdf_url,
+        "lines": [
+            {
+                "position": line.position,
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": fmt.format_decimal(line.quantity, locale),
+                "unit_price": fmt.format_money(line.unit_price, document.currency, locale),
+                "discount": (
+                    fmt.format_percent(line.discount_percent, locale) if line.discount_percent else ""
+                ),
+                "tax_rate": fmt.format_percent(line.tax_rate, locale),
+                "net": fmt.format_money(line.net, document.currency, locale),
+            }
+            for line in document.lines
+        ],
+        "totals": totals_rows(document),
+        "reverse_charge": reverse_charge_applies(document),
+        "payment_terms": payment_terms(document),
+        "payable": status in PAYABLE_STATUSES and amount_due > 0,
+        "amount_due": fmt.format_money(amount_due, document.currency, locale),
+        "dispute_url": dispute_url,
+        "can_dispute": can_dispute,
+        "dispute_state": dispute_state,
+        "dispute_last_day": fmt.format_date(
+            document.issue_date + timedelta(days=dispute_window_days), locale
+        ),
+    }
+    return _page("pages/invoice.html.j2", document, context)
+
+
+def render_message_page(
+    document: InvoiceDocument | None, locale: str, kind: str, back_url: str | None
+) -> str:
+    """A short page: `dispute_received` after the form, `not_found` for an unknown link."""
+    texts = messages_for(locale)
+    number = document.number if document else ""
+    context = {
+        "heading": texts[f"{kind}_title"],
+        "message": texts[kind].format(number=number),
+        "back_url": back_url,
+        "seller": document.seller if document else None,
+    }
+    return _page("pages/message.html.j2", document, context, locale)
+
+
+def _page(name: str, document: InvoiceDocument | None, context: dict[str, Any], locale: str = "") -> str:
+    locale = locale or (document.locale if document else "en")
+    values = {"texts": messages_for(locale), "labels": labels_for(locale), "locale": locale} | context
+    return template(name).render(values)

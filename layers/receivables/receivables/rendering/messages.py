@@ -1,0 +1,118 @@
+"""The sentences of emails and customer pages, in German and English.
+
+The invoice's own words (column heads, totals) live in labels.py; these are the sentences around them.
+Templates stay language-neutral and read `texts.<name>`; fields in braces are filled with values already
+formatted for the locale (money, dates) before the template sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+_DE: dict[str, str] = {
+    # greeting and signature, shared by every email
+    "greeting": "Guten Tag {name},",
+    "closing": "Mit freundlichen Grüßen",
+    "questions": "Bei Fragen antworten Sie einfach auf diese E-Mail.",
+    # the invoice email
+    "invoice_subject": "Rechnung {number} von {seller}",
+    "invoice_intro": "vielen Dank für Ihre Bestellung {order}. Anbei erhalten Sie unsere Rechnung {number} "
+    "vom {issue_date} als PDF.",
+    "invoice_intro_no_order": "anbei erhalten Sie unsere Rechnung {number} vom {issue_date} als PDF.",
+    "invoice_amount": "Rechnungsbetrag",
+    "invoice_due": "Zahlbar bis",
+    "view_online": "Rechnung online ansehen",
+    "pay_online": "Jetzt bezahlen",
+    "bank_transfer": "Oder überweisen Sie den Betrag bis zum {due_date} mit dem Verwendungszweck {number}:",
+    "bank_transfer_page": "Bitte überweisen Sie den Betrag bis zum {due_date} mit dem Verwendungszweck "
+    "{number}:",
+    "account_holder": "Kontoinhaber",
+    "attachment_note": "Die Rechnung ist als PDF angehängt. Bitte bewahren Sie sie für Ihre Unterlagen auf.",
+    # the hosted invoice page
+    "page_title": "Rechnung {number} – {seller}",
+    "status": "Status",
+    "status_open": "Offen",
+    "status_partially_paid": "Teilweise bezahlt",
+    "status_paid": "Bezahlt",
+    "status_void": "Storniert",
+    "status_uncollectible": "Uneinbringlich",
+    "status_overdue": "Überfällig",
+    "flag_disputed": "Beanstandet – wir prüfen Ihren Einwand",
+    "flag_in_collections": "An das Inkasso übergeben",
+    "download_pdf": "Rechnung als PDF herunterladen",
+    "pay_heading": "Bezahlen",
+    "nothing_due": "Für diese Rechnung ist nichts mehr zu bezahlen. Vielen Dank!",
+    "bill_to": "Rechnungsempfänger",
+    "from": "Rechnungssteller",
+    "dispute_heading": "Stimmt etwas nicht?",
+    "dispute_intro": "Wenn diese Rechnung nicht stimmt, teilen Sie uns bitte bis zum {last_day} mit, "
+    "was nicht passt. Bis wir Ihren Einwand geklärt haben, erhalten Sie keine Zahlungserinnerungen.",
+    "dispute_reason": "Was ist falsch an dieser Rechnung?",
+    "dispute_submit": "Rechnung beanstanden",
+    "dispute_open": "Sie haben diese Rechnung beanstandet. Wir melden uns, sobald wir Ihren Einwand geprüft "
+    "haben.",
+    "dispute_resolved": "Ihr Einwand wurde bearbeitet.",
+    "dispute_received_title": "Einwand erhalten",
+    "dispute_received": "Danke, wir haben Ihren Einwand zur Rechnung {number} erhalten. Unser Team meldet "
+    "sich in Kürze bei Ihnen; bis dahin pausieren alle Zahlungserinnerungen.",
+    "back_to_invoice": "Zurück zur Rechnung",
+    "not_found_title": "Link ungültig",
+    "not_found": "Dieser Rechnungslink ist ungültig oder abgelaufen. Bitte nutzen Sie den Link aus Ihrer "
+    "E-Mail oder wenden Sie sich an uns.",
+}
+
+_EN: dict[str, str] = {
+    "greeting": "Dear {name},",
+    "closing": "Kind regards",
+    "questions": "If you have any questions, simply reply to this email.",
+    "invoice_subject": "Invoice {number} from {seller}",
+    "invoice_intro": "thank you for your order {order}. Please find attached our invoice {number} dated "
+    "{issue_date} as a PDF.",
+    "invoice_intro_no_order": "please find attached our invoice {number} dated {issue_date} as a PDF.",
+    "invoice_amount": "Invoice total",
+    "invoice_due": "Due by",
+    "view_online": "View the invoice online",
+    "pay_online": "Pay now",
+    "bank_transfer": "Or transfer the amount by {due_date}, quoting {number} as the reference:",
+    "bank_transfer_page": "Please transfer the amount by {due_date}, quoting {number} as the reference:",
+    "account_holder": "Account holder",
+    "attachment_note": "The invoice is attached as a PDF. Please keep it for your records.",
+    "page_title": "Invoice {number} – {seller}",
+    "status": "Status",
+    "status_open": "Open",
+    "status_partially_paid": "Partially paid",
+    "status_paid": "Paid",
+    "status_void": "Void",
+    "status_uncollectible": "Uncollectible",
+    "status_overdue": "Overdue",
+    "flag_disputed": "Disputed – we are looking into it",
+    "flag_in_collections": "Handed over to collections",
+    "download_pdf": "Download the invoice (PDF)",
+    "pay_heading": "Pay",
+    "nothing_due": "Nothing is left to pay on this invoice. Thank you!",
+    "bill_to": "Bill to",
+    "from": "From",
+    "dispute_heading": "Something wrong?",
+    "dispute_intro": "If this invoice is not right, tell us what is wrong by {last_day}. Until we have "
+    "resolved it, you will not receive payment reminders.",
+    "dispute_reason": "What is wrong with this invoice?",
+    "dispute_submit": "Dispute this invoice",
+    "dispute_open": "You disputed this invoice. We will get back to you once we have looked into it.",
+    "dispute_resolved": "Your dispute has been dealt with.",
+    "dispute_received_title": "Dispute received",
+    "dispute_received": "Thank you, we have received your dispute of invoice {number}. Our team will get "
+    "back to you shortly; until then all payment reminders are paused.",
+    "back_to_invoice": "Back to the invoice",
+    "not_found_title": "Link not valid",
+    "not_found": "This invoice link is not valid or has expired. Please use the link in your email or "
+    "contact us.",
+}
+
+MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"de": MappingProxyType(_DE), "en": MappingProxyType(_EN)}
+)
+
+
+def messages_for(locale: str) -> Mapping[str, str]:
+    return MESSAGES.get(locale, MESSAGES["en"])
