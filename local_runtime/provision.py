@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -271,8 +272,10 @@ def _create_secret(
     template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
 ) -> None:
     props = _props(resolver, resource)
+    # GenerateSecretString: a random value, as CloudFormation would create
+    value = props.get("SecretString") or secrets.token_urlsafe(36)
     created = boto3.client("secretsmanager").create_secret(
-        Name=props.get("Name") or physical_name(logical_id), SecretString=props.get("SecretString", "")
+        Name=props.get("Name") or physical_name(logical_id), SecretString=value
     )
     resolver.refs[logical_id] = created["ARN"]
 

@@ -1,9 +1,12 @@
-"""What a team sets up by hand after `sam deploy`, done for the local system: a storefront API key."""
+"""What a team sets up by hand after `sam deploy`, done for the local system: a storefront API key and
+the webhook signing secrets, from the environment variables of ../shared/API.md."""
 
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
+
+import boto3
 
 if TYPE_CHECKING:
     from local_runtime.system import LocalSystem
@@ -17,4 +20,12 @@ def seed(system: LocalSystem) -> dict[str, str]:
     api_key = os.environ.get("INVOICING_LOCAL_API_KEY", "dev-storefront-key")
     table = system.global_environment()["TABLE_NAME"]
     register_api_key(table, LOCAL_STOREFRONT, frozenset({"orders", "reports", "finance"}), api_key)
+    webhook_secrets = {
+        "StripeWebhookSecret": os.environ.get("INVOICING_LOCAL_STRIPE_SECRET", "whsec_local"),
+        "GenericWebhookSecret": os.environ.get("INVOICING_LOCAL_WEBHOOK_SECRET", "local-webhook-secret"),
+    }
+    for logical_id, value in webhook_secrets.items():
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=system.resolver.refs[logical_id], SecretString=value
+        )
     return {"api_key": api_key, "storefront_id": LOCAL_STOREFRONT}

@@ -106,6 +106,7 @@ def serve(system: LocalSystem, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # handlers log through Powertools
 
+    ThreadingHTTPServer.request_queue_size = 128  # bursts of concurrent webhooks and orders, as on AWS
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     return server

@@ -102,6 +102,7 @@ class LocalSystem:
         moto_hooks.route_lambda_invocations(self.topology.functions.invoke_for_moto)
         from receivables import clock  # importable once the layer is on sys.path
 
+        clock.reset()
         self.clock = clock
         self.timeline = Timeline(clock.now)
         moto_hooks.run_step_functions_on(self.timeline)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -57,6 +58,29 @@ class RunningSystem:
     def post_order(self, body: object, key: str, api_key: str | None = None) -> requests.Response:
         headers = {"x-api-key": api_key or self.api_key, "Idempotency-Key": key}
         return requests.post(self.url("/orders"), json=body, headers=headers, timeout=30)
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        response = requests.get(
+            self.url(path), headers={"x-api-key": self.api_key}, params=params, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def invoice_of(self, order_id: str, timeout: float = 10) -> dict[str, Any]:
+        """The order's invoice once it has been emailed (issued, rendered and sent)."""
+        invoice_id = eventually(
+            lambda: self.get_json(f"/orders/{order_id}").get("invoice_id"), timeout=timeout
+        )
+        return eventually(
+            lambda: (i := self.get_json(f"/invoices/{invoice_id}")).get("email_sent_at") and i,
+            timeout=timeout,
+        )
+
+    def emails(self) -> list[dict[str, Any]]:
+        return list(requests.get(self.url("/_local/emails"), timeout=10).json())
+
+    def settle(self) -> None:
+        assert requests.post(self.url("/_local/settle"), timeout=300).json()["settled"]
 
 
 @pytest.fixture(scope="session")

@@ -62,3 +62,24 @@ def non_white_fraction(png: Path) -> float:
         grey = image.convert("L")
         pixels = list(grey.getdata())
     return sum(1 for p in pixels if p < 235) / len(pixels)
+
+
+def stripe_signature(body: bytes, secret: str = "whsec_local", at: int | None = None) -> str:
+    """A `Stripe-Signature` header as Stripe computes it (t=…,v1=HMAC-SHA256 of "t.body")."""
+    import hashlib
+    import hmac
+
+    timestamp = str(int(time.time()) if at is None else at)
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def generic_signature_headers(
+    body: bytes, secret: str = "local-webhook-secret", at: int | None = None
+) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    timestamp = str(int(time.time()) if at is None else at)
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": f"v1={digest}"}

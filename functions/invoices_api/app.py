@@ -11,7 +11,9 @@ from receivables.errors import FieldError, InvalidRequest, NotFound
 from receivables.http import create_api, json_response, parse_json_body, require_caller
 from receivables.invoices import get_invoice, hosted_url, list_invoices, public_invoice
 from receivables.observability import logger
+from receivables.orders import get_customer
 from receivables.pagination import decode_token, encode_token, page_size
+from receivables.payments import list_invoice_payments, public_payment
 from receivables.settings import InvoicesApiSettings, load
 from receivables.tasks import complete_task, list_tasks
 
@@ -58,6 +60,23 @@ def read_invoices() -> Response[str]:
     return json_response(
         200, {"items": [_view(i, settings) for i in items], "next_token": encode_token(last)}
     )
+
+
+@app.get("/invoices/<invoice_id>/payments")
+def read_payments(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "orders")
+    settings = load(InvoicesApiSettings)
+    item = get_invoice(settings.table_name, invoice_id)
+    if item["storefront_id"] != caller.storefront_id:
+        raise NotFound(f"No invoice {invoice_id}.")
+    payments = [public_payment(p) for p in list_invoice_payments(settings.table_name, invoice_id)]
+    return json_response(200, {"invoice_id": invoice_id, "items": payments})
+
+
+@app.get("/customers/<customer_id>")
+def read_customer(customer_id: str) -> Response[str]:
+    require_caller(app, "finance")
+    return json_response(200, get_customer(load(InvoicesApiSettings).table_name, customer_id))
 
 
 @app.get("/tasks")

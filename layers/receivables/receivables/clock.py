@@ -31,3 +31,9 @@ def advance(by: timedelta) -> datetime:
 def iso(instant: datetime) -> str:
     """ISO 8601 UTC with a `Z`, millisecond precision: the contract's instant format."""
     return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def reset() -> None:
+    """Back to the real time: a new local system is a new world (tests start several in one process)."""
+    global _offset
+    _offset = timedelta(0)

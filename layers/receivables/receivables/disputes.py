@@ -13,7 +13,8 @@ from receivables.errors import Conflict, FieldError, InvalidRequest
 from receivables.invoices import get_invoice, invoice_key
 from receivables.items import to_item
 from receivables.outbox import new_event, outbox_put
-from receivables.tasks import DISPUTES_QUEUE, NewTask, complete_open_tasks_update, task_put
+from receivables.provider_events import ProviderEvent
+from receivables.tasks import DISPUTES_QUEUE, NewTask, complete_open_tasks_update, task_is_open, task_put
 
 MAX_REASON_LENGTH = 2000
 DISPUTABLE_STATUSES = ("open", "partially_paid")
@@ -129,7 +130,7 @@ def resolve_dispute(
             ),
         ),
     ]
-    if invoice.get("dispute_task_id"):
+    if invoice.get("dispute_task_id") and task_is_open(table_name, invoice["dispute_task_id"]):
         items.append(complete_open_tasks_update(table_name, invoice["dispute_task_id"], now, resolved_by))
     client = aws.client("dynamodb")
     try:
@@ -137,3 +138,62 @@ def resolve_dispute(
     except client.exceptions.TransactionCanceledException as cancelled:
         raise Conflict("The dispute changed meanwhile; reload and try again.") from cancelled
     return get_invoice(table_name, invoice_id)
+
+
+# ------------------------------------------------------------------ chargebacks (provider disputes)
+# The payments module commits these with the provider event, in its one versioned invoice transaction.
+def chargeback_opened(table_name: str, invoice: dict[str, Any], event: ProviderEvent) -> dict[str, Any]:
+    """The cardholder disputed a payment with their bank: dunning pauses and the team responds."""
+    now = clock.now()
+    task = NewTask(
+        kind="chargeback",
+        title=f"Chargeback on invoice {invoice['number']} ({event.provider})",
+        queue=DISPUTES_QUEUE,
+        due_date=now.date() + timedelta(days=3),  # card networks give about a week to respond
+        invoice_id=invoice["id"],
+        reason=(event.reason or "dispute")[:200],
+    )
+    cause = f"{event.provider}:{event.dispute_ref}"
+    dispute = {
+        "state": "open",
+        "channel": event.provider,
+        "provider_dispute_id": event.dispute_ref,
+        "reason": event.reason or "",
+        "opened_at": clock.iso(now),
+    }
+    return {
+        "invoice_sets": {"disputed": True, "dispute": dispute, "dispute_task_id": task.task_id(cause)},
+        "items": [task_put(table_name, task, cause_id=cause)],
+        "events": [
+            new_event(
+                "invoice.disputed",
+                {"invoice_id": invoice["id"], "number": invoice["number"], "channel": event.provider},
+                at=now,
+            )
+        ],
+    }
+
+
+def chargeback_closed(table_name: str, invoice: dict[str, Any], event: ProviderEvent) -> dict[str, Any]:
+    """Won: the money stays. Lost: the payments module also books it as a refund."""
+    now = clock.iso(clock.now())
+    dispute = dict(invoice.get("dispute") or {}) | {
+        "state": "resolved",
+        "outcome": event.dispute_outcome,
+        "resolved_at": now,
+        "resolved_by": event.provider,
+    }
+    items = []
+    task_id = invoice.get("dispute_task_id")
+    if task_id and invoice.get("disputed") and task_is_open(table_name, task_id):
+        items.append(complete_open_tasks_update(table_name, invoice["dispute_task_id"], now, event.provider))
+    return {
+        "invoice_sets": {"disputed": False, "dispute": dispute},
+        "items": items,
+        "events": [
+            new_event(
+                "invoice.dispute_resolved",
+                {"invoice_id": invoice["id"], "number": invoice["number"], "outcome": event.dispute_outcome},
+            )
+        ],
+    }

@@ -34,6 +34,11 @@ def token_key(token: str) -> dict[str, str]:
     return {"pk": f"HOSTED#{token}", "sk": "HOSTED"}
 
 
+def invoice_number_key(seller_id: str, number: str) -> dict[str, str]:
+    """Banks quote the invoice number, not our id; numbers are unique per seller."""
+    return {"pk": f"INVOICENO#{seller_id}#{number}", "sk": "INVOICENO"}
+
+
 def invoice_id_for(order_id: str) -> str:
     return "inv_" + order_id.removeprefix("ord_")
 
@@ -92,6 +97,11 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
                     _put_new(table_name, invoice),
                     _put_new(
                         table_name,
+                        invoice_number_key(seller.seller_id, number)
+                        | {"entity": "invoice_number", "invoice_id": invoice_id},
+                    ),
+                    _put_new(
+                        table_name,
                         token_key(invoice["hosted_token"])
                         | {"entity": "hosted_link", "invoice_id": invoice_id},
                     ),
@@ -110,7 +120,10 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
                     outbox_put(table_name, event),
                 ]
             )
-        except client.exceptions.TransactionCanceledException:
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" not in reasons[:2]:
+                raise  # neither the counter nor the invoice moved: retrying cannot help
             continue  # the number was taken meanwhile, or the invoice exists now: look again
         return IssuedInvoice(invoice_id, number, newly_issued=True)
     raise RuntimeError(f"could not number the invoice of order {order['id']} (contention)")

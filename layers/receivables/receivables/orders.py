@@ -132,6 +132,28 @@ def get_order(table_name: str, order_id: str, storefront_id: str) -> dict[str, A
     return _public_order(item)
 
 
+def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
+    """The customer's current details and credit balances (overpayments, per currency)."""
+    from receivables.payments import customer_credits
+
+    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(customer_key(customer_id)))
+    if "Item" not in response:
+        raise NotFound(f"No customer {customer_id}.")
+    item = from_item(response["Item"])
+    credits = customer_credits(table_name, customer_id)
+    return {
+        "id": item["id"],
+        "email": item["email"],
+        "name": item["name"],
+        "locale": item["locale"],
+        "vat_id": item.get("vat_id"),
+        "address": item["address"],
+        "credit_balance": {cur: money.format_amount(amount, cur) for cur, amount in sorted(credits.items())},
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"],
+    }
+
+
 def created_body(order: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "status", "customer_id", "external_id", "totals", "created_at")
     return {key: order[key] for key in keys}

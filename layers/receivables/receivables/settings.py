@@ -57,3 +57,27 @@ class InvoicesApiSettings(TableSettings):
 
 class HostedPageSettings(InvoicesApiSettings):
     seller_profile_parameter: str
+
+
+class NotifySettings(SellerSettings):
+    sender_address: str
+    public_base_url: str
+
+
+class WebhookSettings(SellerSettings):
+    stripe_webhook_secret_arn: str
+    generic_webhook_secret_arn: str
+
+
+def webhook_secrets(provider: str) -> list[str]:
+    """The provider's signing secrets, from Secrets Manager through Powertools (cached five minutes).
+
+    The secret may hold several values, one per line, while a provider secret is being rotated.
+    Never logged.
+    """
+    from aws_lambda_powertools.utilities import parameters
+
+    settings = load(WebhookSettings)
+    arn = settings.stripe_webhook_secret_arn if provider == "stripe" else settings.generic_webhook_secret_arn
+    value = str(parameters.get_secret(arn, max_age=300))
+    return [line.strip() for line in value.splitlines() if line.strip()]

@@ -13,6 +13,7 @@ from receivables.items import from_item, to_item
 
 FOLLOW_UP_QUEUE = "receivables-follow-up"
 DISPUTES_QUEUE = "receivables-disputes"
+FINANCE_QUEUE = "receivables-finance"  # money that needs a person: unapplied payments, currency mismatches
 _IDS = uuid.UUID("0f3b9a7e-52a1-4c5e-9d0b-6a1f2c3d4e5f")
 
 
@@ -51,6 +52,8 @@ def task_put(table_name: str, task: NewTask, cause_id: str) -> dict[str, Any]:
         "gsi1pk": "TASKS#open",
         "gsi1sk": f"{task.due_date.isoformat()}#{task_id}",
     }
+    if task.invoice_id:  # an invoice's tasks, to close them when it is paid
+        item |= {"gsi3pk": f"INVOICE#{task.invoice_id}", "gsi3sk": f"TASK#{task_id}"}
     return {
         "Put": {
             "TableName": table_name,
@@ -141,3 +144,46 @@ def complete_open_tasks_update(table_name: str, task_id: str, now: str, by: str)
             ),
         }
     }
+
+
+def open_tasks_of_invoice(table_name: str, invoice_id: str) -> list[dict[str, Any]]:
+    page = aws.client("dynamodb").query(
+        TableName=table_name,
+        IndexName="gsi3",
+        KeyConditionExpression="gsi3pk = :pk AND begins_with(gsi3sk, :task)",
+        FilterExpression="#status = :open",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=to_item(
+            {":pk": f"INVOICE#{invoice_id}", ":task": "TASK#", ":open": "open"}
+        ),
+    )
+    return [from_item(i) for i in page["Items"]]
+
+
+def task_is_open(table_name: str, task_id: str) -> bool:
+    response = aws.client("dynamodb").get_item(
+        TableName=table_name, Key=to_item(task_key(task_id)), ConsistentRead=True
+    )
+    return from_item(response.get("Item", {})).get("status") == "open"
+
+
+# Tasks a payment in full makes pointless. Disputes and unapplied money still need a person.
+CLOSED_BY_PAYMENT = frozenset({"follow_up", "collections"})
+
+
+def close_open_tasks_of_invoice(table_name: str, invoice_id: str, by: str) -> int:
+    """Completes the invoice's open follow-up and collections tasks (their cause went away); repeatable."""
+    client = aws.client("dynamodb")
+    closed = 0
+    for task in open_tasks_of_invoice(table_name, invoice_id):
+        if task["kind"] not in CLOSED_BY_PAYMENT:
+            continue
+        now = clock.iso(clock.now())
+        try:
+            client.transact_write_items(
+                TransactItems=[complete_open_tasks_update(table_name, task["id"], now, by)]
+            )
+            closed += 1
+        except client.exceptions.TransactionCanceledException:
+            continue  # completed meanwhile by someone else
+    return closed

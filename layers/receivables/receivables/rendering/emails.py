@@ -87,3 +87,11 @@ def build_mime(
             attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return message.as_bytes()
+
+
+def render_payment_confirmation(document: InvoiceDocument, hosted_url: str) -> RenderedEmail:
+    texts = messages_for(document.locale)
+    paid = format_money(document.amount_paid, document.currency, document.locale)
+    context = document_context(document) | {"hosted_url": hosted_url, "amount_paid": paid}
+    subject = texts["paid_subject"].format(number=document.number)
+    return render_email("payment_confirmation", document.locale, subject, context)

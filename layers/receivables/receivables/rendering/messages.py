@@ -29,6 +29,12 @@ _DE: dict[str, str] = {
     "{number}:",
     "account_holder": "Kontoinhaber",
     "attachment_note": "Die Rechnung ist als PDF angehängt. Bitte bewahren Sie sie für Ihre Unterlagen auf.",
+    # the payment confirmation
+    "paid_subject": "Zahlungsbestätigung für Rechnung {number}",
+    "paid_intro": "vielen Dank für Ihre Zahlung. Die Rechnung {number} vom {issue_date} ist vollständig "
+    "bezahlt.",
+    "paid_amount": "Erhalten",
+    "paid_nothing_due": "Es ist kein Betrag mehr offen. Sie müssen nichts weiter tun.",
     # the hosted invoice page
     "page_title": "Rechnung {number} – {seller}",
     "status": "Status",
@@ -78,6 +84,10 @@ _EN: dict[str, str] = {
     "bank_transfer_page": "Please transfer the amount by {due_date}, quoting {number} as the reference:",
     "account_holder": "Account holder",
     "attachment_note": "The invoice is attached as a PDF. Please keep it for your records.",
+    "paid_subject": "Payment received for invoice {number}",
+    "paid_intro": "thank you for your payment. Invoice {number} dated {issue_date} is paid in full.",
+    "paid_amount": "Received",
+    "paid_nothing_due": "Nothing is left to pay; there is nothing else you need to do.",
     "page_title": "Invoice {number} – {seller}",
     "status": "Status",
     "status_open": "Open",

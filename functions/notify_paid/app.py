@@ -1,0 +1,48 @@
+"""Stream consumer: an invoice became paid - one confirmation email, its open tasks closed.
+
+The `invoice.paid` and `payment.received` events were already committed with the payment (outbox).
+A running escalation checks the invoice's status at each step and ends itself once it is paid or
+disputed; the escalation issue adds the immediate stop here (docs/decisions/0011-payments.md).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables.invoice_delivery import confirm_payment
+from receivables.observability import logger
+from receivables.seller import load_seller_profile
+from receivables.settings import NotifySettings, load
+from receivables.tasks import close_open_tasks_of_invoice
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def confirm_for_record(record: DynamoDBRecord) -> None:
+    invoice = record.dynamodb.new_image if record.dynamodb else None
+    if not invoice:
+        return
+    settings = load(NotifySettings)
+    message_id = confirm_payment(
+        settings.table_name,
+        settings.sender_address,
+        settings.public_base_url,
+        invoice["id"],
+        int(invoice["version"]),
+        load_seller_profile(settings.seller_profile_parameter),
+    )
+    closed = close_open_tasks_of_invoice(settings.table_name, invoice["id"], by="payment")
+    logger.info(
+        "payment confirmed" if message_id else "payment confirmation already sent",
+        extra={"invoice_id": invoice["id"], "tasks_closed": closed},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=confirm_for_record, processor=processor, context=context
+    )

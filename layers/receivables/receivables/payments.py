@@ -1,0 +1,604 @@
+"""Payments, refunds and chargebacks applied to invoices exactly once (docs/decisions/0011-payments.md).
+
+Every provider event is applied in ONE DynamoDB transaction that also records the event id
+(`attribute_not_exists`), so the event is recorded if and only if its effect is: a replay, or a
+concurrent second delivery, is cancelled on that record and changes nothing. The invoice update is
+conditioned on the invoice's `version`; a transaction that lost a race to another payment reads the
+invoice again and retries, so concurrent payments never lose an update.
+
+The balance rule (pure, property-tested): amount_due = total − amount_paid + amount_refunded, never below
+zero and never above the total: what a payment brings beyond the amount due becomes customer credit, and
+a refund beyond what was paid on the invoice is taken from that credit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from receivables import aws, clock, money
+from receivables.errors import NotFound
+from receivables.invoices import get_invoice, invoice_key, invoice_number_key
+from receivables.items import from_item, to_item, to_value
+from receivables.outbox import DomainEvent, new_event, outbox_put
+from receivables.provider_events import ProviderEvent
+from receivables.tasks import FINANCE_QUEUE, NewTask, task_put
+
+PROVIDER_EVENT_RETENTION = timedelta(days=30)  # providers retry for up to 3 days (Stripe)
+_MAX_ATTEMPTS = 50
+PAYABLE = ("open", "partially_paid", "paid", "uncollectible")
+
+
+# --------------------------------------------------------------------------------------- the rule
+@dataclass(frozen=True)
+class Balance:
+    total: Decimal
+    paid: Decimal  # applied payments
+    refunded: Decimal  # applied refunds
+    credited: Decimal = Decimal(0)  # credit notes (reporting issue); reduce what is due like a payment
+
+    @property
+    def due(self) -> Decimal:
+        return self.total - self.credited - self.paid + self.refunded
+
+    @property
+    def net_paid(self) -> Decimal:
+        return self.paid - self.refunded
+
+
+@dataclass(frozen=True)
+class Applied:
+    balance: Balance
+    applied: Decimal  # what changed on the invoice
+    credit_change: Decimal  # + surplus to customer credit, − refunded beyond the invoice's payments
+
+
+def status_for(balance: Balance, current: str) -> str:
+    if current == "void":
+        return "void"
+    if balance.due <= 0:
+        return "paid"
+    if current == "uncollectible":
+        return "uncollectible"  # written off stays written off until it is paid in full
+    return "partially_paid" if balance.due < balance.total - balance.credited else "open"
+
+
+def apply_payment(balance: Balance, amount: Decimal) -> Applied:
+    applied = min(amount, max(balance.due, Decimal(0)))
+    changed = Balance(balance.total, balance.paid + applied, balance.refunded, balance.credited)
+    return Applied(changed, applied, amount - applied)
+
+
+def apply_refund(balance: Balance, amount: Decimal) -> Applied:
+    applied = min(amount, max(balance.net_paid, Decimal(0)))
+    changed = Balance(balance.total, balance.paid, balance.refunded + applied, balance.credited)
+    return Applied(changed, applied, -(amount - applied))
+
+
+def balance_of(invoice: dict[str, Any]) -> Balance:
+    return Balance(
+        total=Decimal(invoice["total"]),
+        paid=Decimal(invoice.get("amount_paid", 0)),
+        refunded=Decimal(invoice.get("amount_refunded", 0)),
+        credited=Decimal(invoice.get("amount_credited", 0)),
+    )
+
+
+# --------------------------------------------------------------------------------------- outcomes
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # applied | unapplied | duplicate | ignored
+    invoice_id: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class _Change:
+    """What one provider event does: invoice attributes to set, further writes, events to publish."""
+
+    invoice_sets: dict[str, Any] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+class _Retry(Exception):
+    """The invoice changed between read and write: read again."""
+
+
+def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
+    """Applies the provider event once; safe under redelivery and concurrency."""
+    if event.kind == "ignored":
+        return _record_event_only(table, event, "ignored", None, event.reason or "")
+    for _ in range(_MAX_ATTEMPTS):
+        try:
+            return _attempt(table, event, seller_id)
+        except _Retry:
+            continue
+        except _AlreadyRecorded:
+            return Outcome("duplicate", event.invoice_id, "event already recorded")
+    raise RuntimeError(f"invoice kept changing while applying {event.provider} event {event.event_id}")
+
+
+def _attempt(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
+    invoice, payment = _locate(table, event, seller_id)
+    if invoice is None:
+        return _unapplied(table, event, None, "no invoice matches this payment")
+    if event.currency and event.currency != invoice["currency"]:
+        return _unapplied(
+            table,
+            event,
+            invoice,
+            f"paid in {event.currency}, invoiced in {invoice['currency']}: not converted",
+        )
+    if event.kind == "payment":
+        if invoice["status"] not in PAYABLE:
+            return _unapplied(table, event, invoice, f"the invoice is {invoice['status']}")
+        if payment is not None:
+            return _record_event_only(table, event, "duplicate", invoice["id"], "payment already applied")
+        change = _payment_change(table, event, invoice)
+    elif event.kind == "refund":
+        if event.cumulative and payment is None:
+            return _unapplied(table, event, invoice, "a refund of a payment this system never recorded")
+        refund = _refund_change(table, event, invoice, payment)
+        if refund is None:
+            return _record_event_only(table, event, "duplicate", invoice["id"], "refund already applied")
+        change = refund
+    elif event.kind == "dispute_opened":
+        change = _dispute_opened_change(table, event, invoice)
+    else:
+        change = _dispute_closed_change(table, event, invoice, payment)
+    _commit(table, event, invoice, change)
+    return Outcome("applied", invoice["id"])
+
+
+def _locate(
+    table: str, event: ProviderEvent, seller_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The invoice the event is about, and the payment it refers to (refunds, disputes, repeats)."""
+    payment = None
+    invoice_id = event.invoice_id
+    if event.payment_ref:
+        reference = _get(table, payment_ref_key(event.provider, event.payment_ref))
+        if reference is not None:
+            invoice_id = reference["invoice_id"]
+            payment = _get(table, payment_key(invoice_id, event.provider, event.payment_ref))
+    if invoice_id is None and event.invoice_number:
+        number = _get(table, invoice_number_key(seller_id, event.invoice_number))
+        invoice_id = number["invoice_id"] if number else None
+    if invoice_id is None:
+        return None, None
+    try:
+        return get_invoice(table, invoice_id), payment
+    except NotFound:
+        return None, None
+
+
+# ----------------------------------------------------------------------------------- the changes
+def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
+    assert event.amount is not None
+    assert event.payment_ref is not None
+    currency = invoice["currency"]
+    outcome = apply_payment(balance_of(invoice), event.amount)
+    now = clock.iso(clock.now())
+    change = _balance_change(invoice, outcome.balance, now)
+    payment_id = f"{event.provider}:{event.payment_ref}"
+    change.items += [
+        _put_new(
+            table,
+            payment_key(invoice["id"], event.provider, event.payment_ref)
+            | {
+                "entity": "payment",
+                "id": payment_id,
+                "kind": "payment",
+                "invoice_id": invoice["id"],
+                "customer_id": invoice["customer_id"],
+                "provider": event.provider,
+                "provider_event_id": event.event_id,
+                "method": event.method,
+                "currency": currency,
+                "amount": event.amount,
+                "applied": outcome.applied,
+                "surplus": outcome.credit_change,
+                "refunded": Decimal(0),
+                "occurred_at": event.occurred_at,
+                "recorded_at": now,
+                "issue_date": invoice["issue_date"],
+            },
+        ),
+        _put_new(
+            table,
+            payment_ref_key(event.provider, event.payment_ref)
+            | {"entity": "payment_ref", "invoice_id": invoice["id"]},
+        ),
+    ]
+    money_data = {
+        "invoice_id": invoice["id"],
+        "number": invoice["number"],
+        "customer_id": invoice["customer_id"],
+        "payment_id": payment_id,
+        "provider": event.provider,
+        "method": event.method,
+        "currency": currency,
+        "amount": money.format_amount(event.amount, currency),
+        "applied": money.format_amount(outcome.applied, currency),
+        "amount_due": money.format_amount(outcome.balance.due, currency),
+        "occurred_at": event.occurred_at,
+        "issue_date": invoice["issue_date"],
+    }
+    change.events.append(new_event("payment.received", money_data))
+    if outcome.credit_change > 0:
+        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+        change.events.append(
+            new_event(
+                "credit.created",
+                {
+                    "customer_id": invoice["customer_id"],
+                    "currency": currency,
+                    "amount": money.format_amount(outcome.credit_change, currency),
+                    "source": "overpayment",
+                    "invoice_id": invoice["id"],
+                    "payment_id": payment_id,
+                },
+            )
+        )
+    if change.invoice_sets["status"] == "paid" and invoice["status"] != "paid":
+        change.events.append(new_event("invoice.paid", _paid_data(invoice, outcome.balance, now)))
+    return change
+
+
+def _refund_change(
+    table: str, event: ProviderEvent, invoice: dict[str, Any], payment: dict[str, Any] | None
+) -> _Change | None:
+    assert event.amount is not None
+    currency = invoice["currency"]
+    amount = event.amount
+    if event.cumulative and payment is not None:  # Stripe reports the running total refunded on the charge
+        amount = event.amount - Decimal(payment.get("refunded", 0))
+        if amount <= 0:
+            return None
+    outcome = apply_refund(balance_of(invoice), amount)
+    now = clock.iso(clock.now())
+    change = _balance_change(invoice, outcome.balance, now)
+    if payment is not None and event.payment_ref:
+        change.items.append(_payment_refunded_update(table, invoice["id"], event, payment, amount))
+    change.items.append(
+        _put_new(
+            table,
+            {"pk": f"INVOICE#{invoice['id']}", "sk": f"REFUND#{event.provider}#{event.event_id}"}
+            | {
+                "entity": "refund",
+                "id": f"{event.provider}:{event.event_id}",
+                "kind": "refund",
+                "invoice_id": invoice["id"],
+                "customer_id": invoice["customer_id"],
+                "provider": event.provider,
+                "payment_ref": event.payment_ref,
+                "currency": currency,
+                "amount": amount,
+                "applied": outcome.applied,
+                "occurred_at": event.occurred_at,
+                "recorded_at": now,
+            },
+        )
+    )
+    if outcome.credit_change < 0:
+        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+    change.events.append(
+        new_event(
+            "payment.refunded",
+            {
+                "invoice_id": invoice["id"],
+                "number": invoice["number"],
+                "customer_id": invoice["customer_id"],
+                "refund_id": f"{event.provider}:{event.event_id}",
+                "provider": event.provider,
+                "currency": currency,
+                "amount": money.format_amount(amount, currency),
+                "applied": money.format_amount(outcome.applied, currency),
+                "amount_due": money.format_amount(outcome.balance.due, currency),
+                "occurred_at": event.occurred_at,
+            },
+        )
+    )
+    return change
+
+
+def _dispute_opened_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
+    from receivables.disputes import chargeback_opened
+
+    return _Change(**chargeback_opened(table, invoice, event))
+
+
+def _dispute_closed_change(
+    table: str, event: ProviderEvent, invoice: dict[str, Any], payment: dict[str, Any] | None
+) -> _Change:
+    from receivables.disputes import chargeback_closed
+
+    change = _Change(**chargeback_closed(table, invoice, event))
+    if event.dispute_outcome == "lost" and event.amount:
+        # The card network took the money back: it is a refund of that payment, and it is not applied
+        # twice if Stripe also reports it as charge.refunded (the payment's refunded total moves).
+        lost = replace(event, kind="refund", cumulative=False)
+        refund = _refund_change(table, lost, invoice, payment) if payment else None
+        if refund is not None:
+            refund.invoice_sets.update(change.invoice_sets)
+            refund.items += change.items
+            refund.events += change.events
+            return refund
+    return change
+
+
+def _balance_change(invoice: dict[str, Any], balance: Balance, now: str) -> _Change:
+    status = status_for(balance, invoice["status"])
+    sets: dict[str, Any] = {
+        "amount_paid": balance.paid,
+        "amount_refunded": balance.refunded,
+        "amount_due": max(balance.due, Decimal(0)),
+        "status": status,
+        "updated_at": now,
+    }
+    if status == "paid" and invoice["status"] != "paid":
+        sets["paid_at"] = now
+    return _Change(invoice_sets=sets)
+
+
+def _paid_data(invoice: dict[str, Any], balance: Balance, now: str) -> dict[str, Any]:
+    issued = date.fromisoformat(invoice["issue_date"])
+    return {
+        "invoice_id": invoice["id"],
+        "number": invoice["number"],
+        "customer_id": invoice["customer_id"],
+        "currency": invoice["currency"],
+        "total": money.format_amount(balance.total, invoice["currency"]),
+        "paid_at": now,
+        "days_to_pay": (clock.today() - issued).days,
+    }
+
+
+# ------------------------------------------------------------------------------------ persistence
+def payment_key(invoice_id: str, provider: str, payment_ref: str) -> dict[str, str]:
+    return {"pk": f"INVOICE#{invoice_id}", "sk": f"PAYMENT#{provider}#{payment_ref}"}
+
+
+def payment_ref_key(provider: str, payment_ref: str) -> dict[str, str]:
+    return {"pk": f"PAYREF#{provider}#{payment_ref}", "sk": "PAYREF"}
+
+
+def provider_event_key(provider: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"PROVIDEREVENT#{provider}#{event_id}", "sk": "PROVIDEREVENT"}
+
+
+def _event_put(table: str, event: ProviderEvent, result: str, invoice_id: str | None) -> dict[str, Any]:
+    expires_at = int((clock.now() + PROVIDER_EVENT_RETENTION).timestamp())
+    return _put_new(
+        table,
+        provider_event_key(event.provider, event.event_id)
+        | {
+            "entity": "provider_event",
+            "provider": event.provider,
+            "event_type": event.event_type,
+            "result": result,
+            "invoice_id": invoice_id,
+            "received_at": clock.iso(clock.now()),
+            "expires_at": expires_at,
+        },
+    )
+
+
+def _commit(table: str, event: ProviderEvent, invoice: dict[str, Any], change: _Change) -> None:
+    names = {f"#a{i}": name for i, name in enumerate(change.invoice_sets)}
+    values = {f":a{i}": value for i, value in enumerate(change.invoice_sets.values())}
+    assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(names)))
+    invoice_update = {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(invoice_key(invoice["id"])),
+            "UpdateExpression": f"SET {assignments}, version = :next"
+            if assignments
+            else "SET version = :next",
+            "ConditionExpression": "version = :version",
+            "ExpressionAttributeValues": {
+                key: to_value(value)
+                for key, value in (
+                    values | {":version": invoice["version"], ":next": invoice["version"] + 1}
+                ).items()
+            },
+        }
+    }
+    if names:
+        invoice_update["Update"]["ExpressionAttributeNames"] = names
+    items = [_event_put(table, event, "applied", invoice["id"]), invoice_update, *change.items]
+    items += [outbox_put(table, domain_event) for domain_event in change.events]
+    _transact(table, event, items)
+
+
+def _transact(table: str, event: ProviderEvent, items: list[dict[str, Any]]) -> None:
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException as cancelled:
+        reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise _AlreadyRecorded from cancelled
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            raise _Retry from cancelled
+        raise
+
+
+class _AlreadyRecorded(Exception):
+    """The provider event was recorded by an earlier or concurrent delivery."""
+
+
+def _record_event_only(
+    table: str, event: ProviderEvent, result: str, invoice_id: str | None, detail: str
+) -> Outcome:
+    try:
+        _transact(table, event, [_event_put(table, event, result, invoice_id)])
+    except _AlreadyRecorded:
+        return Outcome("duplicate", invoice_id, "event already recorded")
+    return Outcome(result, invoice_id, detail)
+
+
+def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None, reason: str) -> Outcome:
+    """Money we cannot put on an invoice is kept, visible, and handed to a person: never converted."""
+    invoice_id = invoice["id"] if invoice else None
+    now = clock.now()
+    record_key = (
+        {"pk": f"INVOICE#{invoice_id}", "sk": f"UNAPPLIED#{event.provider}#{event.event_id}"}
+        if invoice_id
+        else {"pk": f"UNAPPLIED#{event.provider}#{event.event_id}", "sk": "UNAPPLIED"}
+    )
+    task = NewTask(
+        kind="unapplied_payment",
+        title=f"Unapplied {event.event_type} from {event.provider}"
+        + (f" on invoice {invoice['number']}" if invoice else ""),
+        queue=FINANCE_QUEUE,
+        due_date=now.date() + timedelta(days=1),
+        invoice_id=invoice_id,
+        reason=reason,
+    )
+    amount = money.format_amount(event.amount, event.currency) if event.amount and event.currency else None
+    items = [
+        _event_put(table, event, "unapplied", invoice_id),
+        _put_new(
+            table,
+            record_key
+            | {
+                "entity": "unapplied_payment",
+                "id": f"{event.provider}:{event.event_id}",
+                "kind": event.kind,
+                "invoice_id": invoice_id,
+                "provider": event.provider,
+                "payment_ref": event.payment_ref,
+                "currency": event.currency,
+                "amount": event.amount,
+                "reason": reason,
+                "occurred_at": event.occurred_at,
+                "recorded_at": clock.iso(now),
+            },
+        ),
+        task_put(table, task, cause_id=f"{event.provider}:{event.event_id}"),
+        outbox_put(
+            table,
+            new_event(
+                "payment.unapplied",
+                {
+                    "provider": event.provider,
+                    "provider_event_id": event.event_id,
+                    "invoice_id": invoice_id,
+                    "currency": event.currency,
+                    "amount": amount,
+                    "reason": reason,
+                },
+            ),
+        ),
+    ]
+    try:
+        _transact(table, event, items)
+    except _AlreadyRecorded:
+        return Outcome("duplicate", invoice_id, "event already recorded")
+    return Outcome("unapplied", invoice_id, reason)
+
+
+def _credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
+            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
+            "ExpressionAttributeValues": to_item(
+                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
+            ),
+        }
+    }
+
+
+def credit_key(customer_id: str, currency: str) -> dict[str, str]:
+    return {"pk": f"CUSTOMER#{customer_id}", "sk": f"CREDIT#{currency}"}
+
+
+def _payment_refunded_update(
+    table: str, invoice_id: str, event: ProviderEvent, payment: dict[str, Any], amount: Decimal
+) -> dict[str, Any]:
+    assert event.payment_ref is not None
+    before = Decimal(payment.get("refunded", 0))
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(payment_key(invoice_id, event.provider, event.payment_ref)),
+            "UpdateExpression": "SET refunded = :after",
+            "ConditionExpression": "refunded = :before",
+            "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
+        }
+    }
+
+
+def _put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    }
+
+
+def _get(table: str, key: dict[str, str]) -> dict[str, Any] | None:
+    response = aws.client("dynamodb").get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+# ------------------------------------------------------------------------------------------ reads
+def list_invoice_payments(table: str, invoice_id: str) -> list[dict[str, Any]]:
+    """Payments, refunds and unapplied receipts of one invoice, oldest first."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "FilterExpression": "entity IN (:payment, :refund, :unapplied)",
+        "ExpressionAttributeValues": to_item(
+            {
+                ":pk": f"INVOICE#{invoice_id}",
+                ":payment": "payment",
+                ":refund": "refund",
+                ":unapplied": "unapplied_payment",
+            }
+        ),
+    }
+    while True:
+        page = aws.client("dynamodb").query(**request)
+        items += [from_item(i) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(items, key=lambda i: (i["occurred_at"], i["recorded_at"]))
+
+
+def public_payment(item: dict[str, Any]) -> dict[str, Any]:
+    currency = item.get("currency")
+
+    def amount(value: Any) -> str | None:
+        return money.format_amount(Decimal(value), currency) if value is not None and currency else None
+
+    status = {"payment": "applied", "refund": "applied", "unapplied_payment": "unapplied"}[item["entity"]]
+    return {
+        "id": item["id"],
+        "kind": item["kind"],
+        "status": status,
+        "provider": item["provider"],
+        "method": item.get("method"),
+        "currency": currency,
+        "amount": amount(item.get("amount")),
+        "applied": amount(item.get("applied")),
+        "refunded": amount(item.get("refunded")),
+        "reason": item.get("reason"),
+        "occurred_at": item["occurred_at"],
+        "recorded_at": item["recorded_at"],
+    }
+
+
+def customer_credits(table: str, customer_id: str) -> dict[str, Decimal]:
+    page = aws.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :credit)",
+        ExpressionAttributeValues=to_item({":pk": f"CUSTOMER#{customer_id}", ":credit": "CREDIT#"}),
+    )
+    return {item["currency"]: Decimal(item["balance"]) for item in (from_item(i) for i in page["Items"])}
