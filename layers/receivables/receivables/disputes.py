@@ -54,8 +54,8 @@ def open_dispute(
                         "TableName": table_name,
                         "Key": to_item(invoice_key(invoice["id"])),
                         "UpdateExpression": (
-                            "SET disputed = :true, dispute = :dispute, dispute_task_id = :task "
-                            "ADD version :one"
+                            "SET disputed = :true, dispute = :dispute, dispute_task_id = :task, "
+                            "changed_by = :by, change_cause = :cause ADD version :one"
                         ),
                         "ConditionExpression": "disputed = :false AND #status IN (:open, :partial)",
                         "ExpressionAttributeNames": {"#status": "status"},
@@ -68,6 +68,8 @@ def open_dispute(
                                 ":open": "open",
                                 ":partial": "partially_paid",
                                 ":task": task.task_id(invoice["id"] + clock.iso(now)),
+                                ":by": "customer",
+                                ":cause": f"dispute opened on the {channel.replace('_', ' ')}",
                             }
                         ),
                     }
@@ -103,8 +105,8 @@ def resolve_dispute(
                 "Key": to_item(invoice_key(invoice_id)),
                 "UpdateExpression": (
                     "SET disputed = :false, dispute.#state = :resolved, dispute.outcome = :outcome, "
-                    "dispute.resolved_at = :now, dispute.resolved_by = :by, dispute.note = :note "
-                    "ADD version :one"
+                    "dispute.resolved_at = :now, dispute.resolved_by = :by, dispute.note = :note, "
+                    "changed_by = :by, change_cause = :cause ADD version :one"
                 ),
                 "ConditionExpression": "disputed = :true",
                 "ExpressionAttributeNames": {"#state": "state"},
@@ -118,6 +120,7 @@ def resolve_dispute(
                         ":by": resolved_by,
                         ":note": note or "",
                         ":one": 1,
+                        ":cause": f"dispute resolved: {outcome}",
                     }
                 ),
             }

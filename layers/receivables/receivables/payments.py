@@ -388,8 +388,11 @@ def _event_put(table: str, event: ProviderEvent, result: str, invoice_id: str | 
 
 
 def _commit(table: str, event: ProviderEvent, invoice: dict[str, Any], change: _Change) -> None:
-    names = {f"#a{i}": name for i, name in enumerate(change.invoice_sets)}
-    values = {f":a{i}": value for i, value in enumerate(change.invoice_sets.values())}
+    # Who and why, on the item itself, so the audit trail (read from the stream) can say it.
+    audit = {"changed_by": event.provider, "change_cause": f"{event.event_type} {event.event_id}"}
+    sets = change.invoice_sets | audit
+    names = {f"#a{i}": name for i, name in enumerate(sets)}
+    values = {f":a{i}": value for i, value in enumerate(sets.values())}
     assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(names)))
     invoice_update = {
         "Update": {
