@@ -1,0 +1,119 @@
+"""The reporting functions on their sample events from events/ (the files `sam local invoke -e` uses)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support import load_event
+
+STREAM_SAMPLES = [
+    "invoice_issued",
+    "payment_received",
+    "payment_refunded",
+    "credit_note_issued",
+    "invoice_voided",
+]
+REPORT_SAMPLES = ["aging", "dso", "payment_trends_by_method", "customer_statement"]
+
+
+def _invoke(system: Any, logical_id: str, event: Any) -> Any:
+    function = system.topology.functions.by_logical_id(logical_id)
+    return system.topology.functions.invoke(function.name, event)
+
+
+@pytest.fixture(scope="module")
+def sample_order(local_system: Any) -> dict[str, Any]:
+    """The order the samples refer to (its invoice and customer ids are deterministic)."""
+    response = _invoke(local_system, "OrdersApiFunction", load_event("orders_api/create_order.json"))
+    assert response["statusCode"] == 201, response["body"]
+    assert local_system.settle()
+    return dict(json.loads(response["body"]))
+
+
+def _reports(system: Any) -> dict[str, Any]:
+    return {
+        name: _invoke(system, "ReportsApiFunction", load_event(f"reports_api/{name}.json"))
+        for name in REPORT_SAMPLES
+    }
+
+
+def test_the_stream_samples_belong_to_the_sample_order(sample_order: dict[str, Any]) -> None:
+    invoice_id = "inv_" + sample_order["id"].removeprefix("ord_")
+    for name in STREAM_SAMPLES:
+        record = load_event(f"project_aggregates/{name}.json")["Records"][0]
+        envelope = json.loads(record["dynamodb"]["NewImage"]["event"]["S"])
+        assert envelope["data"]["invoice_id"] == invoice_id, name
+        assert envelope["data"]["customer_id"] == sample_order["customer_id"], name
+        assert record["dynamodb"]["NewImage"]["event_type"]["S"] == envelope["type"], name
+
+
+def test_each_stream_sample_is_projected_once(local_system: Any, sample_order: dict[str, Any]) -> None:
+    for name in STREAM_SAMPLES:
+        response = _invoke(
+            local_system, "ProjectAggregatesFunction", load_event(f"project_aggregates/{name}.json")
+        )
+        assert response == {"batchItemFailures": []}, name
+    after_first = _reports(local_system)
+
+    for name in STREAM_SAMPLES:  # redelivered: counted already
+        response = _invoke(
+            local_system, "ProjectAggregatesFunction", load_event(f"project_aggregates/{name}.json")
+        )
+        assert response == {"batchItemFailures": []}, name
+
+    assert _reports(local_system) == after_first
+    statement = json.loads(after_first["customer_statement"]["body"])
+    kinds = [line["kind"] for line in statement["currencies"][0]["lines"]]
+    assert {"payment", "refund", "credit_note", "void"} <= set(kinds)
+
+
+def test_the_report_samples_answer_json_csv_and_problems(
+    local_system: Any, sample_order: dict[str, Any]
+) -> None:
+    for name, response in _reports(local_system).items():
+        assert response["statusCode"] == 200, (name, response["body"])
+        assert response["headers"]["Content-Type"] == "application/json", name
+    as_csv = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/aging_csv.json"))
+    journal = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/journal_export.json"))
+    bad = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/aging_bad_as_of.json"))
+
+    assert as_csv["headers"]["Content-Type"] == "text/csv; charset=utf-8"
+    assert as_csv["body"].splitlines()[0] == "as_of,currency,bucket,amount,count"
+    assert journal["headers"]["Content-Type"] == "text/csv; charset=utf-8"
+    assert bad["statusCode"] == 422
+    assert json.loads(bad["body"])["errors"][0]["field"] == "as_of"
+
+
+def test_the_nightly_sample_writes_the_day_once(local_system: Any, sample_order: dict[str, Any]) -> None:
+    for name in STREAM_SAMPLES:
+        _invoke(local_system, "ProjectAggregatesFunction", load_event(f"project_aggregates/{name}.json"))
+
+    first = _invoke(local_system, "ExportJournalFunction", load_event("export_journal/nightly.json"))
+    again = _invoke(local_system, "ExportJournalFunction", load_event("export_journal/nightly.json"))
+
+    # fired 2026-12-01 02:00 UTC: exports Berlin's November 30, the day of the sample void
+    assert (first["day"], first["key"], first["created"]) == (
+        "2026-11-30",
+        "exports/journal/2026/2026-11-30.csv",
+        True,
+    )
+    assert again["created"] is False
+    bucket = local_system.resolver.refs["DocumentsBucket"]
+    s3 = boto3.client("s3")
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=first["key"]).get("Versions", [])
+    assert len(versions) == 1
+    rows = list(
+        csv.DictReader(io.StringIO(s3.get_object(Bucket=bucket, Key=first["key"])["Body"].read().decode()))
+    )
+    assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [
+        ("2400", "15.92", ""),
+        ("1400", "", "15.92"),
+    ]
+    assert sum(Decimal(r["debit"] or 0) - Decimal(r["credit"] or 0) for r in rows) == 0
