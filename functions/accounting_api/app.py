@@ -1,0 +1,189 @@
+"""Finance corrections and records: void an invoice, issue credit notes, update a customer, and read each
+invoice's credit notes and audit trail (docs/decisions/0013-voids-credit-notes-history.md)."""
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables import aws, document_store
+from receivables.credit_notes import (
+    CreditNoteRequest,
+    credit_note_id_for,
+    issue_credit_note,
+    list_credit_notes,
+    parse_credit_note,
+    public_credit_note,
+)
+from receivables.customers import parse_patch, update_customer
+from receivables.errors import FieldError, NotFound
+from receivables.history import list_history, public_entry
+from receivables.http import BadRequest, Caller, create_api, json_response, parse_json_body, require_caller
+from receivables.invoices import get_invoice, hosted_url, public_invoice
+from receivables.money import format_amount
+from receivables.observability import logger
+from receivables.seller import load_seller_profile
+from receivables.settings import RenderSettings, load
+from receivables.voiding import parse_reason, void_invoice
+
+app = create_api()
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[storefront_id, invoice_id, idempotency_key]",
+    payload_validation_jmespath="request_sha256",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=24 * 3600,
+)
+
+
+class AccountingApiSettings(RenderSettings):
+    idempotency_table_name: str
+    public_base_url: str
+
+
+def _own_invoice(settings: AccountingApiSettings, invoice_id: str, caller: Caller) -> dict[str, Any]:
+    """The invoice, if it belongs to the caller's storefront; another storefront's does not exist."""
+    invoice = get_invoice(settings.table_name, invoice_id)
+    if invoice["storefront_id"] != caller.storefront_id:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return invoice
+
+
+def _invoice_view(item: dict[str, Any], settings: AccountingApiSettings) -> dict[str, Any]:
+    pdf_url = None
+    if item.get("pdf_key"):
+        pdf_url = document_store.presigned_url(
+            settings.documents_bucket, item["pdf_key"], f"{item['number']}.pdf"
+        )
+    return public_invoice(item, pdf_url, hosted_url(settings.public_base_url, item))
+
+
+@app.post("/invoices/<invoice_id>/void")
+def void(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "finance")
+    settings = load(AccountingApiSettings)
+    _own_invoice(settings, invoice_id, caller)
+    reason = parse_reason(parse_json_body(app, required=False).get("reason"))
+    voided = void_invoice(settings.table_name, invoice_id, reason, caller.storefront_id)
+    logger.info("invoice voided", extra={"invoice_id": invoice_id})
+    return json_response(200, _invoice_view(voided, settings))
+
+
+@cache
+def _issue_once() -> Any:
+    """issue_credit_note wrapped in Powertools idempotency (built on first use: it needs a client)."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=load(AccountingApiSettings).idempotency_table_name, boto3_client=aws.client("dynamodb")
+    )
+
+    def issue(request: dict[str, str], credit_note: CreditNoteRequest) -> dict[str, Any]:
+        settings = load(AccountingApiSettings)
+        item = issue_credit_note(
+            settings.table_name,
+            request["invoice_id"],
+            credit_note,
+            load_seller_profile(settings.seller_profile_parameter),
+            credit_note_id_for(request["storefront_id"], request["invoice_id"], request["idempotency_key"]),
+            request["storefront_id"],
+        )
+        return public_credit_note(item, None)
+
+    return idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )(issue)
+
+
+@app.post("/invoices/<invoice_id>/credit-notes")
+def create_credit_note(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "finance")
+    idempotency_key = (app.current_event.headers.get("idempotency-key") or "").strip()
+    if not idempotency_key or len(idempotency_key) > 255:
+        raise BadRequest(
+            "Send an Idempotency-Key header of 1 to 255 characters.",
+            [FieldError("Idempotency-Key", "required, 1 to 255 characters")],
+        )
+    settings = load(AccountingApiSettings)
+    _own_invoice(settings, invoice_id, caller)
+    credit_note = parse_credit_note(app.current_event.decoded_body)
+    # The same key with a different correction is a conflict; key order and whitespace are not.
+    canonical = json.dumps(credit_note.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    request = {
+        "storefront_id": caller.storefront_id,
+        "invoice_id": invoice_id,
+        "idempotency_key": idempotency_key,
+        "request_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+    }
+    created = _issue_once()(request=request, credit_note=credit_note)
+    logger.info("credit note issued", extra={"invoice_id": invoice_id, "credit_note_id": created["id"]})
+    return json_response(201, created)
+
+
+@app.get("/invoices/<invoice_id>/credit-notes")
+def read_credit_notes(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "orders")
+    settings = load(AccountingApiSettings)
+    invoice = _own_invoice(settings, invoice_id, caller)
+    items = []
+    for note in list_credit_notes(settings.table_name, invoice_id):
+        pdf_url = None
+        if note.get("pdf_key"):
+            pdf_url = document_store.presigned_url(
+                settings.documents_bucket, note["pdf_key"], f"{note['number']}.pdf"
+            )
+        items.append(public_credit_note(note, pdf_url))
+    credited = format_amount(invoice.get("amount_credited", 0), invoice["currency"])
+    return json_response(
+        200,
+        {
+            "invoice_id": invoice_id,
+            "invoice_number": invoice["number"],
+            "amount_credited": credited,
+            "items": items,
+        },
+    )
+
+
+@app.get("/invoices/<invoice_id>/history")
+def read_history(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "orders")
+    settings = load(AccountingApiSettings)
+    _own_invoice(settings, invoice_id, caller)
+    entries = [public_entry(item) for item in list_history(settings.table_name, invoice_id)]
+    return json_response(200, {"invoice_id": invoice_id, "items": entries})
+
+
+def _expected_version(header: str | None) -> int | None:
+    """`If-Match: 3`, `"3"` or `W/"3"`; `*` or no header: any version."""
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 12:
+        raise BadRequest(
+            "If-Match must be the customer's version (see its ETag).",
+            [FieldError("If-Match", 'a version number such as "3"')],
+        )
+    return int(tag)
+
+
+@app.patch("/customers/<customer_id>")
+def patch_customer(customer_id: str) -> Response[str]:
+    caller = require_caller(app, "finance")
+    expected = _expected_version(app.current_event.headers.get("if-match"))
+    patch = parse_patch(app.current_event.decoded_body)
+    customer = update_customer(
+        load(AccountingApiSettings).table_name, customer_id, patch, expected, caller.storefront_id
+    )
+    return json_response(200, customer, headers={"ETag": f'"{customer["version"]}"'})
+
+
+@logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,37 @@
+"""Stream consumer: renders each new credit note to PDF and stores it in S3, once."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables.credit_notes import render_and_store_credit_note_pdf
+from receivables.observability import logger
+from receivables.seller import load_seller_profile
+from receivables.settings import RenderSettings, load
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def render_for_record(record: DynamoDBRecord) -> None:
+    credit_note = record.dynamodb.new_image if record.dynamodb else None
+    if not credit_note:
+        return
+    settings = load(RenderSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    rendered = render_and_store_credit_note_pdf(
+        settings.table_name, settings.documents_bucket, credit_note["id"], seller
+    )
+    logger.info(
+        "credit note rendered" if rendered else "credit note already rendered",
+        extra={"credit_note_id": credit_note["id"]},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=render_for_record, processor=processor, context=context
+    )

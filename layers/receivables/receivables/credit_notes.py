@@ -1,0 +1,615 @@
+"""Credit notes (Gutschrift / Rechnungskorrektur): partial corrections of an issued invoice.
+
+An issued invoice is never edited (docs/decisions/0009); a correction is a document of its own, with its
+own gap-free number range per seller and year (`GS-2026-000001`), that reduces what the invoice asks for.
+One transaction writes the counter (conditioned on its previous value, like invoice numbers), the credit
+note (`attribute_not_exists`), the invoice's new balance (conditioned on its `version`), customer credit
+when the invoice was already paid beyond what is now due, and the outbox events. So a number exists if
+and only if its credit note does, and the invoice's `amount_credited` is the sum of its credit notes.
+See docs/decisions/0013-voids-credit-notes-history.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from receivables import aws, clock, document_store, money
+from receivables.documents import InvoiceDocument
+from receivables.errors import Conflict, FieldError, InvalidRequest, field_errors_from_pydantic
+from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
+from receivables.invoices import get_invoice, invoice_key, to_document
+from receivables.items import from_item, to_item, to_value
+from receivables.outbox import DomainEvent, new_event, outbox_put
+from receivables.payments import Balance, balance_of, credit_key, status_for
+from receivables.seller import SellerProfile
+
+CREDIT_NOTE_ENTITY = "credit_note"
+MAX_CREDIT_LINES = 100
+MAX_REASON_LENGTH = 500
+_MAX_ATTEMPTS = 25
+_IDS = uuid.UUID("2b0f6a51-7c7e-4f44-8f61-1d9c3e5a7b20")
+
+
+def credit_note_key(credit_note_id: str) -> dict[str, str]:
+    return {"pk": f"CREDITNOTE#{credit_note_id}", "sk": "CREDITNOTE"}
+
+
+def credit_note_id_for(storefront_id: str, invoice_id: str, idempotency_key: str) -> str:
+    """Derived from the request's Idempotency-Key: a retry after a crash finds the same credit note."""
+    return f"cn_{uuid.uuid5(_IDS, f'{storefront_id}|{invoice_id}|{idempotency_key}').hex}"
+
+
+def format_credit_note_number(year: int, sequence: int) -> str:
+    return f"GS-{year}-{sequence:06d}"
+
+
+def credit_note_pdf_key(number: str) -> str:
+    year = number.split("-")[1]
+    return f"credit-notes/{year}/{number}.pdf"
+
+
+# ------------------------------------------------------------------------------------ the request
+def _one_to_max_lines(value: object) -> object:
+    if isinstance(value, list | tuple) and not 1 <= len(value) <= MAX_CREDIT_LINES:
+        raise ValueError(f"Input should have between 1 and {MAX_CREDIT_LINES} lines")
+    return value
+
+
+_BODY_CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class CreditLineIn(BaseModel):
+    model_config = _BODY_CONFIG
+
+    description: Annotated[str, Field(min_length=1, max_length=1000)]
+    quantity: Annotated[DecimalInput, Field(gt=0, le=MAX_QUANTITY, decimal_places=3)] = Decimal(1)
+    # Decimal places depend on the invoice's currency: checked by price_credit_note.
+    unit_price: Annotated[DecimalInput, Field(gt=0, le=MAX_UNIT_PRICE)]
+    tax_rate: Percent
+
+
+class CreditNoteRequest(BaseModel):
+    """Either `lines`, or one gross `amount` at one `tax_rate` (optional when the invoice has one rate)."""
+
+    model_config = _BODY_CONFIG
+
+    lines: Annotated[tuple[CreditLineIn, ...], BeforeValidator(_one_to_max_lines)] | None = None
+    amount: Annotated[DecimalInput, Field(gt=0, le=MAX_UNIT_PRICE)] | None = None
+    tax_rate: Percent | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)]
+
+
+def parse_credit_note(body: str | bytes | None) -> CreditNoteRequest:
+    """The validated request, or InvalidRequest naming every bad field. Numbers never pass through float."""
+    if body is None or not body.strip():
+        raise InvalidRequest([FieldError("body", "A JSON object is required")])
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        raise InvalidRequest([FieldError("body", "Body is not valid JSON")]) from None
+    if not isinstance(data, dict):
+        raise InvalidRequest([FieldError("body", "Body should be a JSON object")])
+    try:
+        return CreditNoteRequest.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest(field_errors_from_pydantic(exc)) from None
+
+
+# ------------------------------------------------------------------------------------ the amounts
+@dataclass(frozen=True)
+class CreditLine:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True)
+class PricedCredit:
+    currency: str
+    lines: tuple[CreditLine, ...]
+    tax_breakdown: tuple[TaxBreakdown, ...]  # highest rate first
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: the request model rejects NaN and Infinity
+    return max(0, -exponent)
+
+
+def _rates_text(rates: Sequence[Decimal]) -> str:
+    return ", ".join(format_rate(rate) for rate in rates)
+
+
+def price_credit_note(
+    request: CreditNoteRequest, currency: str, invoice_rates: Sequence[Decimal], creditable: Decimal
+) -> PricedCredit:
+    """The credit note's lines and totals, checked against the invoice it corrects.
+
+    Lines are priced like order lines (net per line rounded, VAT once per rate on the rate's net sum).
+    A gross `amount` is split so the gross stays exactly what was asked: net = gross / (1 + rate)
+    rounded, VAT = gross - net. Raises InvalidRequest naming every bad field.
+    """
+    errors: list[FieldError] = []
+    digits = money.minor_digits(currency)
+    rates = sorted(set(invoice_rates), reverse=True)
+
+    def check_rate(field: str, rate: Decimal) -> None:
+        if rate not in rates:
+            errors.append(
+                FieldError(field, f"The invoice has no {format_rate(rate)} % VAT; use {_rates_text(rates)}")
+            )
+
+    def check_digits(field: str, amount: Decimal) -> None:
+        if _places(amount) > digits:
+            errors.append(
+                FieldError(field, f"Input should have no more than {digits} decimal places for {currency}")
+            )
+
+    if (request.lines is None) == (request.amount is None):
+        field = "lines" if request.lines is None else "amount"
+        errors.append(FieldError(field, "Send either lines or an amount (with its tax_rate), not both"))
+        raise InvalidRequest(errors)
+    if request.lines is not None:
+        if request.tax_rate is not None:
+            errors.append(FieldError("tax_rate", "With lines, each line names its own tax_rate"))
+        for index, line in enumerate(request.lines):
+            check_digits(f"lines[{index}].unit_price", line.unit_price)
+            check_rate(f"lines[{index}].tax_rate", line.tax_rate)
+        if errors:
+            raise InvalidRequest(errors)
+        priced = _priced_lines(request.lines, currency)
+        field = "lines"
+    else:
+        assert request.amount is not None
+        rate = request.tax_rate
+        if rate is None and len(rates) == 1:
+            rate = rates[0]
+        if rate is None:
+            errors.append(
+                FieldError("tax_rate", f"The invoice has several VAT rates; name one of {_rates_text(rates)}")
+            )
+        else:
+            check_rate("tax_rate", rate)
+        check_digits("amount", request.amount)
+        if errors or rate is None:
+            raise InvalidRequest(errors)
+        priced = _priced_amount(request.amount, rate, request.reason, currency)
+        field = "amount"
+    if priced.gross <= 0:
+        raise InvalidRequest([FieldError(field, "The credit rounds to nothing in this currency")])
+    if priced.gross > creditable:
+        shown = money.format_amount(max(creditable, Decimal(0)), currency)
+        raise InvalidRequest(
+            [
+                FieldError(
+                    field,
+                    f"The credit ({money.format_amount(priced.gross, currency)} gross) exceeds what is left "
+                    f"to credit on the invoice ({shown})",
+                )
+            ]
+        )
+    return priced
+
+
+def _priced_lines(lines: Sequence[CreditLineIn], currency: str) -> PricedCredit:
+    with localcontext(money.MONEY_CONTEXT):
+        priced = tuple(
+            CreditLine(
+                line.description,
+                line.quantity,
+                line.unit_price,
+                line.tax_rate,
+                money.quantize(line.quantity * line.unit_price, currency),
+            )
+            for line in lines
+        )
+        net_by_rate: dict[Decimal, Decimal] = {}
+        for line in priced:
+            net_by_rate[line.tax_rate] = net_by_rate.get(line.tax_rate, Decimal(0)) + line.net
+        breakdown = tuple(
+            TaxBreakdown(rate, net=base, tax=money.quantize(base * rate / 100, currency))
+            for rate, base in sorted(net_by_rate.items(), reverse=True)
+        )
+        net = sum((t.net for t in breakdown), Decimal(0))
+        tax = sum((t.tax for t in breakdown), Decimal(0))
+    return PricedCredit(currency, priced, breakdown, net, tax, net + tax)
+
+
+def _priced_amount(gross: Decimal, rate: Decimal, description: str, currency: str) -> PricedCredit:
+    with localcontext(money.MONEY_CONTEXT):
+        net = money.quantize(gross * 100 / (100 + rate), currency)
+        tax = gross - net
+    line = CreditLine(description, Decimal(1), net, rate, net)
+    return PricedCredit(currency, (line,), (TaxBreakdown(rate, net, tax),), net, tax, gross)
+
+
+def settle_credit(balance: Balance, gross: Decimal) -> tuple[Balance, Decimal]:
+    """The invoice's balance with `gross` more credited, and what becomes customer credit.
+
+    Credit first reduces what is due; beyond that (the invoice was paid already), it is the customer's.
+    """
+    after = dataclasses.replace(balance, credited=balance.credited + gross)
+    to_customer = max(-after.due, Decimal(0)) - max(-balance.due, Decimal(0))
+    return after, to_customer
+
+
+# ------------------------------------------------------------------------------------ issuing
+def issue_credit_note(
+    table_name: str,
+    invoice_id: str,
+    request: CreditNoteRequest,
+    seller: SellerProfile,
+    credit_note_id: str,
+    actor: str,
+) -> dict[str, Any]:
+    """Issues the credit note once (a retry with the same id returns the stored one); the stored item."""
+    client = aws.client("dynamodb")
+    for _ in range(_MAX_ATTEMPTS):
+        existing = _get(table_name, credit_note_key(credit_note_id))
+        if existing is not None:
+            return existing
+        invoice = get_invoice(table_name, invoice_id)
+        if invoice["status"] == "void":
+            raise Conflict(f"Invoice {invoice['number']} is void: there is nothing left to correct.")
+        currency = invoice["currency"]
+        before = balance_of(invoice)
+        priced = price_credit_note(
+            request,
+            currency,
+            [Decimal(t["rate"]) for t in invoice["totals"]["tax_breakdown"]],
+            before.total - before.credited,
+        )
+        now = clock.now()
+        issue_date = now.astimezone(seller.zone).date()
+        counter = {"pk": f"COUNTER#CREDITNOTE#{invoice['seller_id']}#{issue_date.year}", "sk": "COUNTER"}
+        current = _get(table_name, counter)
+        last = int(current["last"]) if current else 0
+        number = format_credit_note_number(issue_date.year, last + 1)
+        after, to_customer = settle_credit(before, priced.gross)
+        status = status_for(after, invoice["status"])
+        note = _credit_note_record(credit_note_id, number, invoice, request, priced, issue_date, actor)
+        note["credited_to_customer"] = to_customer
+        events = _events(note, invoice, after, status, to_customer)
+        items = [
+            _counter_update(table_name, counter, last),
+            _put_new(table_name, note),
+            _invoice_update(table_name, invoice, after, status, actor, f"credit note {number} issued"),
+            *[outbox_put(table_name, event) for event in events],
+        ]
+        if to_customer > 0:
+            items.append(_customer_credit_update(table_name, invoice, to_customer))
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons[:3] or "TransactionConflict" in reasons:
+                continue  # a number taken, the note written by a concurrent retry, or the invoice moved
+            raise
+        return from_item(to_item(note))
+    raise RuntimeError(f"could not issue credit note {credit_note_id} (contention)")
+
+
+def _credit_note_record(
+    credit_note_id: str,
+    number: str,
+    invoice: dict[str, Any],
+    request: CreditNoteRequest,
+    priced: PricedCredit,
+    issue_date: date,
+    actor: str,
+) -> dict[str, Any]:
+    return credit_note_key(credit_note_id) | {
+        "entity": CREDIT_NOTE_ENTITY,
+        "id": credit_note_id,
+        "number": number,
+        "seller_id": invoice["seller_id"],
+        "storefront_id": invoice["storefront_id"],
+        "invoice_id": invoice["id"],
+        "invoice_number": invoice["number"],
+        "order_id": invoice.get("order_id"),
+        "external_id": invoice.get("external_id"),
+        "customer_id": invoice["customer_id"],
+        "customer": invoice["customer"],  # the buyer as invoiced: a correction addresses the same party
+        "currency": priced.currency,
+        # Shaped like invoice lines (sku, discount) so the invoice's document builder reads them.
+        "lines": [
+            {
+                "sku": "",
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "discount_percent": Decimal(0),
+                "tax_rate": line.tax_rate,
+                "net": line.net,
+            }
+            for line in priced.lines
+        ],
+        "totals": {
+            "net": priced.net,
+            "tax": priced.tax,
+            "gross": priced.gross,
+            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+        },
+        "gross": priced.gross,
+        "reason": request.reason,
+        "form": "lines" if request.lines is not None else "amount",
+        "issue_date": issue_date.isoformat(),
+        "supply_date": invoice["supply_date"],
+        "created_at": clock.iso(clock.now()),
+        "created_by": actor,
+        "version": 1,
+        # Listable under its invoice (gsi1) and beside the customer's invoices and orders (gsi3).
+        "gsi1pk": f"CREDITNOTES#{invoice['id']}",
+        "gsi1sk": number,
+        "gsi3pk": f"CUSTOMER#{invoice['customer_id']}",
+        "gsi3sk": f"CREDITNOTE#{issue_date.isoformat()}#{credit_note_id}",
+    }
+
+
+def _events(
+    note: dict[str, Any], invoice: dict[str, Any], after: Balance, status: str, to_customer: Decimal
+) -> list[DomainEvent]:
+    currency = note["currency"]
+
+    def amount(value: Decimal) -> str:
+        return money.format_amount(value, currency)
+
+    totals = note["totals"]
+    events = [
+        new_event(
+            "credit_note.issued",
+            {
+                "credit_note_id": note["id"],
+                "number": note["number"],
+                "invoice_id": invoice["id"],
+                "invoice_number": invoice["number"],
+                "customer_id": invoice["customer_id"],
+                "currency": currency,
+                "net": amount(totals["net"]),
+                "tax": amount(totals["tax"]),
+                "gross": amount(totals["gross"]),
+                "tax_breakdown": [
+                    {"rate": format_rate(t["rate"]), "net": amount(t["net"]), "tax": amount(t["tax"])}
+                    for t in totals["tax_breakdown"]
+                ],
+                "issue_date": note["issue_date"],
+                "amount_due": amount(max(after.due, Decimal(0))),
+                "reason": note["reason"],
+            },
+        )
+    ]
+    if to_customer > 0:
+        events.append(
+            new_event(
+                "credit.created",
+                {
+                    "customer_id": invoice["customer_id"],
+                    "currency": currency,
+                    "amount": amount(to_customer),
+                    "source": "credit_note",
+                    "invoice_id": invoice["id"],
+                    "payment_id": None,
+                    "credit_note_id": note["id"],
+                },
+            )
+        )
+    if status == "paid" and invoice["status"] != "paid":
+        paid_at = clock.iso(clock.now())
+        events.append(
+            new_event(
+                "invoice.paid",
+                {
+                    "invoice_id": invoice["id"],
+                    "number": invoice["number"],
+                    "customer_id": invoice["customer_id"],
+                    "currency": currency,
+                    "total": amount(after.total),
+                    "paid_at": paid_at,
+                    "days_to_pay": (clock.today() - date.fromisoformat(invoice["issue_date"])).days,
+                },
+            )
+        )
+    return events
+
+
+def _counter_update(table_name: str, counter: dict[str, str], last: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": to_item(counter),
+            "UpdateExpression": "SET #last = :next, entity = :entity",
+            "ConditionExpression": "attribute_not_exists(pk)" if last == 0 else "#last = :last",
+            "ExpressionAttributeNames": {"#last": "last"},
+            "ExpressionAttributeValues": to_item(
+                {":next": last + 1, ":entity": "counter"} | ({":last": last} if last else {})
+            ),
+        }
+    }
+
+
+def _invoice_update(
+    table_name: str, invoice: dict[str, Any], after: Balance, status: str, actor: str, cause: str
+) -> dict[str, Any]:
+    now = clock.iso(clock.now())
+    sets: dict[str, Any] = {
+        "amount_credited": after.credited,
+        "amount_due": max(after.due, Decimal(0)),
+        "status": status,
+        "updated_at": now,
+        "changed_by": actor,
+        "change_cause": cause,
+    }
+    if status == "paid" and invoice["status"] != "paid":
+        sets["paid_at"] = now
+    names = {f"#a{i}": name for i, name in enumerate(sets)} | {"#status": "status"}
+    values = {f":a{i}": value for i, value in enumerate(sets.values())}
+    values |= {":version": invoice["version"], ":next": invoice["version"] + 1, ":void": "void"}
+    assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": to_item(invoice_key(invoice["id"])),
+            "UpdateExpression": f"SET {assignments}, version = :next",
+            "ConditionExpression": "version = :version AND #status <> :void",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {key: to_value(value) for key, value in values.items()},
+        }
+    }
+
+
+def _customer_credit_update(table_name: str, invoice: dict[str, Any], amount: Decimal) -> dict[str, Any]:
+    """The same balance item payments keep for overpayments (payments.credit_key)."""
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
+            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
+            "ExpressionAttributeValues": to_item(
+                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": amount}
+            ),
+        }
+    }
+
+
+def _put_new(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _get(table_name: str, key: dict[str, str]) -> dict[str, Any] | None:
+    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(key), ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+# ------------------------------------------------------------------------------------ reads
+def get_credit_note(table_name: str, credit_note_id: str) -> dict[str, Any] | None:
+    item = _get(table_name, credit_note_key(credit_note_id))
+    return item if item is not None and item.get("entity") == CREDIT_NOTE_ENTITY else None
+
+
+def list_credit_notes(table_name: str, invoice_id: str) -> list[dict[str, Any]]:
+    """The invoice's credit notes in number order."""
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": f"CREDITNOTES#{invoice_id}"}),
+    }
+    items: list[dict[str, Any]] = []
+    while True:
+        page = aws.client("dynamodb").query(**request)
+        items += [from_item(i) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def public_credit_note(item: dict[str, Any], pdf_url: str | None) -> dict[str, Any]:
+    currency = item["currency"]
+
+    def amount(value: Any) -> str:
+        return money.format_amount(Decimal(value), currency)
+
+    totals = item["totals"]
+    return {
+        "id": item["id"],
+        "number": item["number"],
+        "invoice_id": item["invoice_id"],
+        "invoice_number": item["invoice_number"],
+        "customer_id": item["customer_id"],
+        "currency": currency,
+        "net": amount(totals["net"]),
+        "tax": amount(totals["tax"]),
+        "gross": amount(totals["gross"]),
+        "tax_breakdown": [
+            {"rate": format_rate(t["rate"]), "net": amount(t["net"]), "tax": amount(t["tax"])}
+            for t in totals["tax_breakdown"]
+        ],
+        "lines": [
+            {
+                "description": line["description"],
+                "quantity": format_rate(line["quantity"]),
+                "unit_price": amount(line["unit_price"]),
+                "tax_rate": format_rate(line["tax_rate"]),
+                "net": amount(line["net"]),
+            }
+            for line in item["lines"]
+        ],
+        "credited_to_customer": amount(item.get("credited_to_customer", 0)),
+        "reason": item["reason"],
+        "issue_date": item["issue_date"],
+        "created_at": item["created_at"],
+        "created_by": item["created_by"],
+        "pdf_url": pdf_url,
+        "pdf_sha256": item.get("pdf_sha256"),
+    }
+
+
+# ------------------------------------------------------------------------------------ the PDF
+def credit_note_document(item: dict[str, Any], seller: SellerProfile) -> InvoiceDocument:
+    """The credit note as the invoice renderer's view model (document_kind "credit_note")."""
+    gross = item["totals"]["gross"]
+    # The invoice's builder reads the same fields; a credit note has no terms and nothing paid on it.
+    as_invoice = item | {
+        "due_date": item["issue_date"],
+        "payment_terms_days": 0,
+        "amount_paid": Decimal(0),
+        "amount_refunded": Decimal(0),
+        "amount_due": gross,
+        "external_id": item.get("external_id"),
+    }
+    document = to_document(as_invoice, seller)
+    single_line_is_reason = len(item["lines"]) == 1 and item["lines"][0]["description"] == item["reason"]
+    return dataclasses.replace(
+        document,
+        amount_due=None,
+        document_kind="credit_note",
+        corrects_invoice=item["invoice_number"],
+        notes=() if single_line_is_reason else (item["reason"],),
+    )
+
+
+def render_and_store_credit_note_pdf(
+    table_name: str, bucket: str, credit_note_id: str, seller: SellerProfile
+) -> bool:
+    """Renders and stores the PDF once; False when the credit note already has one (or is unknown)."""
+    from receivables.rendering.invoice_pdf import render_invoice_pdf  # heavy: only the renderer pays
+
+    item = get_credit_note(table_name, credit_note_id)
+    if item is None or item.get("pdf_key"):
+        return False
+    pdf = render_invoice_pdf(credit_note_document(item, seller))
+    stored = document_store.store_once(bucket, credit_note_pdf_key(item["number"]), pdf)
+    client = aws.client("dynamodb")
+    try:
+        client.update_item(
+            TableName=table_name,
+            Key=to_item(credit_note_key(credit_note_id)),
+            UpdateExpression="SET pdf_key = :key, pdf_sha256 = :sha, pdf_rendered_at = :now",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(pdf_key)",
+            ExpressionAttributeValues=to_item(
+                {":key": stored.key, ":sha": stored.sha256, ":now": clock.iso(clock.now())}
+            ),
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        return False  # a concurrent attempt recorded the same object first
+    return True
