@@ -16,6 +16,7 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
   naive local `datetime.now()`), task timeouts (the `threading.Event` of `execute_state`), task-token
   and heartbeat waits (the Events of `eval.callback.callback`) and retry intervals (the `time` module
   of `retrier_decl`). All of them wait on the simulated clock instead (local_runtime/timeline.py).
+  `Execution.stop` (the interpreter's StopExecution) also wakes the execution's task-token waits.
 - SES `sent_messages` and S3 `buckets`: read to show people what the system sent and stored.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -167,6 +168,9 @@ def run_step_functions_on(timeline: Timeline) -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.asl.eval.callback import callback
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution import Execution as InterpretedExecution
 
     def wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         if wait_seconds > 0:
@@ -194,6 +198,27 @@ def run_step_functions_on(timeline: Timeline) -> None:
         def sleep(seconds: float) -> None:
             timeline.sleep(seconds)
 
+    original_stop = InterpretedExecution.stop
+
+    def stop(self: InterpretedExecution, stop_date: Any, error: str | None, cause: str | None) -> None:
+        # StopExecution ends an execution at once on AWS; moto's interpreter only marks it stopped and
+        # leaves a task-token wait asleep until its timeout. Wake the waits, as its own
+        # CallbackEndpoint.interrupt_all is meant for.
+        original_stop(self, stop_date, error, cause)
+        worker = self.exec_worker
+        if worker is not None and worker.env is not None:
+            for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+
+    original_set_error = Environment.set_error
+
+    def set_error(self: Environment, error: Any) -> None:
+        # The woken wait surfaces as an error; a stopped execution stays ABORTED, as on AWS.
+        if not isinstance(self.program_state(), ProgramStopped):
+            original_set_error(self, error)
+
+    InterpretedExecution.stop = stop  # type: ignore[method-assign]
+    Environment.set_error = set_error  # type: ignore[method-assign]
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     # Task timeouts and task-token/heartbeat waits block on Events these two modules create.
@@ -246,3 +271,24 @@ def stored_objects() -> Iterator[tuple[str, str, str, bytes]]:
 def lambda_error_payload(error: BaseException) -> str:
     """The JSON a Lambda function's unhandled exception produces, as Step Functions reads it."""
     return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []})
+
+
+def seed_items_quietly(table_name: str, items: Iterable[dict[str, Any]]) -> int:
+    """Writes items (DynamoDB JSON) straight into the emulated table, without stream records.
+
+    For bulk data that only read-cost measurements need (100,000 stored invoices): no consumer should
+    see it, and the boto3 path would take minutes. Everything the product does still goes through boto3.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(table_name)
+    shard, table.stream_shard = table.stream_shard, None
+    count = 0
+    try:
+        with _TABLE_LOCK:
+            for item in items:
+                table.put_item(item)
+                count += 1
+    finally:
+        table.stream_shard = shard
+    return count

@@ -79,12 +79,23 @@ class RunningSystem:
     def emails(self) -> list[dict[str, Any]]:
         return list(requests.get(self.url("/_local/emails"), timeout=10).json())
 
+    def now(self) -> int:
+        """The runtime's simulated clock as Unix seconds (other tests may have moved it): sign with it."""
+        from datetime import datetime
+
+        now = requests.get(self.url("/_local/clock"), timeout=10).json()["now"]
+        return int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp())
+
+    def advance_days(self, days: int) -> None:
+        response = requests.post(self.url("/_local/clock"), json={"advance_days": days}, timeout=600)
+        assert response.status_code == 200, response.text
+
     def settle(self) -> None:
         assert requests.post(self.url("/_local/settle"), timeout=300).json()["settled"]
 
 
-@pytest.fixture(scope="session")
-def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+def start_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """`python -m local_runtime` as `make run` starts it, on free ports, until the generator closes."""
     # The emulated AWS endpoint defaults to PORT+1, which another test process may hold: choose both.
     port, aws_port = _free_ports(2)
     state_dir = tmp_path_factory.mktemp("run")
@@ -110,3 +121,9 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """One runtime shared by the e2e tests of a worker (tests look only at their own records)."""
+    yield from start_runtime(tmp_path_factory)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -35,7 +34,8 @@ def _stripe_event(name: str, invoice: dict[str, Any], event_id: str, **object_fi
 
 
 def _post_stripe(system: RunningSystem, body: bytes, signature: str | None = None) -> requests.Response:
-    headers = {"content-type": "application/json", "Stripe-Signature": signature or stripe_signature(body)}
+    signature = signature or stripe_signature(body, at=system.now())
+    headers = {"content-type": "application/json", "Stripe-Signature": signature}
     return requests.post(system.url("/webhooks/stripe"), data=body, headers=headers, timeout=30)
 
 
@@ -48,7 +48,7 @@ def _post_generic(
         "amount": amount,
     }
     raw = json.dumps(body).encode()
-    headers = {"content-type": "application/json"} | generic_signature_headers(raw)
+    headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
     return requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
 
 
@@ -144,9 +144,9 @@ def test_a_bad_signature_is_a_400_and_records_nothing(running_system: RunningSys
     invoice = _invoice(running_system, f"PAY-SIG-{tamper}")
     body = _stripe_event("payment_intent.succeeded", invoice, f"evt_sig_{tamper}", id=f"pi_sig_{tamper}")
     signature = {
-        "forged": stripe_signature(body, "whsec_attacker"),
-        "body-changed": stripe_signature(body.replace(b"4282", b"1")),
-        "stale": stripe_signature(body, at=int(time.time()) - 301),
+        "forged": stripe_signature(body, "whsec_attacker", at=running_system.now()),
+        "body-changed": stripe_signature(body.replace(b"4282", b"1"), at=running_system.now()),
+        "stale": stripe_signature(body, at=running_system.now() - 301),
         "missing-header": "",
     }[tamper]
     headers = {"content-type": "application/json"} | ({"Stripe-Signature": signature} if signature else {})

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Literal
 
 Locale = Literal["de", "en"]
+# A credit note (Gutschrift / Rechnungskorrektur) is drawn like an invoice, with its own title and words.
+DocumentKind = Literal["invoice", "credit_note"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,5 @@ class InvoiceDocument:
     order_reference: str | None = None
     hosted_url: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    document_kind: DocumentKind = "invoice"
+    corrects_invoice: str | None = None  # a credit note: the number of the invoice it corrects

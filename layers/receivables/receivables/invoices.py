@@ -15,6 +15,7 @@ from typing import Any
 
 from receivables import aws, clock, money
 from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAddress, TaxLine
+from receivables.dunning_index import first_action_fields
 from receivables.errors import NotFound
 from receivables.items import from_item, to_item
 from receivables.orders import order_key
@@ -69,6 +70,9 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
         last = int(current["last"]) if current else 0
         number = format_number(issue_date.year, last + 1)
         invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
+        invoice |= first_action_fields(
+            invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
+        )
         counter_update = {
             "Update": {
                 "TableName": table_name,
@@ -295,6 +299,9 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         ],
         "amount_paid": amount(item["amount_paid"] - item.get("amount_refunded", 0)),
         "amount_due": amount(item["amount_due"]),
+        "amount_credited": amount(item.get("amount_credited", 0)),  # credit notes (credit_notes.py)
+        "voided_at": item.get("voided_at"),
+        "void_reason": item.get("void_reason"),
         "issue_date": item["issue_date"],
         "supply_date": item["supply_date"],
         "due_date": item["due_date"],
@@ -320,6 +327,10 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "hosted_url": hosted_url,
         "email_sent_at": item.get("email_sent_at"),
         "reminders_sent": int(item.get("reminders_sent", 0)),
+        "reminder_steps": list(item.get("reminder_steps", [])),
+        # Late fees are their own documents on the account; the invoice's own amounts never change.
+        "late_fees": amount(item.get("late_fees", 0)),
+        "account_amount_due": amount(Decimal(item["amount_due"]) + Decimal(item.get("late_fees", 0))),
         "next_reminder_at": item.get("next_reminder_at"),
         "created_at": item["created_at"],
     }

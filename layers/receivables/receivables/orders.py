@@ -133,10 +133,13 @@ def get_order(table_name: str, order_id: str, storefront_id: str) -> dict[str, A
 
 
 def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
-    """The customer's current details and credit balances (overpayments, per currency)."""
+    """The customer's current details, reminder preferences and credit balances (per currency)."""
+    from receivables.customers import json_safe
     from receivables.payments import customer_credits
 
-    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(customer_key(customer_id)))
+    response = aws.client("dynamodb").get_item(
+        TableName=table_name, Key=to_item(customer_key(customer_id)), ConsistentRead=True
+    )
     if "Item" not in response:
         raise NotFound(f"No customer {customer_id}.")
     item = from_item(response["Item"])
@@ -148,6 +151,10 @@ def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
         "locale": item["locale"],
         "vat_id": item.get("vat_id"),
         "address": item["address"],
+        "reminder_channel": item.get("reminder_channel", "email"),
+        "phone": item.get("phone"),
+        "dunning_overrides": json_safe(item.get("dunning_overrides")),
+        "version": int(item.get("version", 0)),
         "credit_balance": {cur: money.format_amount(amount, cur) for cur, amount in sorted(credits.items())},
         "created_at": item["created_at"],
         "updated_at": item["updated_at"],

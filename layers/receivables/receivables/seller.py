@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from receivables.documents import PostalAddress, Seller
+from receivables.dunning import DunningPolicy, default_policy
 
 
 class AddressConfig(BaseModel):
@@ -36,6 +37,8 @@ class SellerProfile(BaseModel):
     commercial_register: str | None = Field(default=None, alias="register")
     timezone: str = "Europe/Berlin"
     dispute_window_days: int = 30
+    # The seller's reminder schedule, fees and escalation point (dunning.py); customers may override it.
+    dunning_policy: DunningPolicy = Field(default_factory=default_policy)
 
     @property
     def zone(self) -> ZoneInfo:

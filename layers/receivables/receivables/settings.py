@@ -81,3 +81,29 @@ def webhook_secrets(provider: str) -> list[str]:
     arn = settings.stripe_webhook_secret_arn if provider == "stripe" else settings.generic_webhook_secret_arn
     value = str(parameters.get_secret(arn, max_age=300))
     return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class DunningSettings(SellerSettings):
+    sender_address: str
+    public_base_url: str
+    escalation_state_machine_arn: str
+    sms_enabled: bool = False
+    plan_offer_days: int = 14
+    write_off_after_days: int = 90
+
+
+class EscalationSettings(SellerSettings):
+    sender_address: str = ""
+    public_base_url: str = ""
+
+
+class AggregatesSettings(SellerSettings):
+    """The project_aggregates stream consumer: the table, and the seller's time zone for booking days."""
+
+
+class ReportsSettings(SellerSettings):
+    journal_accounts_parameter: str
+
+
+class JournalExportSettings(ReportsSettings):
+    documents_bucket: str

@@ -7,7 +7,10 @@ formatting.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formataddr, make_msgid
 from typing import Any
 
@@ -16,6 +19,8 @@ from receivables.rendering.formatting import format_date, format_money
 from receivables.rendering.jinja import template
 from receivables.rendering.labels import labels_for
 from receivables.rendering.messages import messages_for
+
+SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ def build_mime(
     sender_name: str | None = None,
 ) -> bytes:
     """A multipart/mixed message: text and HTML as alternatives, then the attachments."""
-    message = EmailMessage()
+    # SMTP line endings and RFC 5322's 998-character limit: the default 78 folds long German subjects
+    # badly (a doubled space before the encoded word in several clients).
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = formataddr((sender_name, sender)) if sender_name else sender
     message["To"] = recipient
     message["Subject"] = rendered.subject
@@ -95,3 +102,39 @@ def render_payment_confirmation(document: InvoiceDocument, hosted_url: str) -> R
     context = document_context(document) | {"hosted_url": hosted_url, "amount_paid": paid}
     subject = texts["paid_subject"].format(number=document.number)
     return render_email("payment_confirmation", document.locale, subject, context)
+
+
+def render_reminder(
+    document: InvoiceDocument, template: str, hosted_url: str, pdf_url: str, fee: Decimal, fees_total: Decimal
+) -> RenderedEmail:
+    """A reminder of the policy's `template` (courtesy, reminder, final_reminder, ...), with fees shown."""
+    texts, locale = messages_for(document.locale), document.locale
+    amount_due = document.amount_due if document.amount_due is not None else document.gross
+    context = document_context(document) | {
+        "template": template,
+        "hosted_url": hosted_url,
+        "pdf_url": pdf_url,
+        "fee": format_money(fee, document.currency, locale) if fee else None,
+        "fees_total": format_money(fees_total, document.currency, locale) if fees_total else None,
+        "total_with_fees": format_money(amount_due + fees_total, document.currency, locale),
+    }
+    values = {"number": document.number, "due_date": context["due_date"], "issue_date": context["issue_date"]}
+    subject = texts[f"{template}_subject"].format(**values)
+    return render_email("reminder", locale, subject, context)
+
+
+def render_final_notice(
+    document: InvoiceDocument, hosted_url: str, plan_url: str, instalments: list[dict[str, Any]]
+) -> RenderedEmail:
+    texts, locale = messages_for(document.locale), document.locale
+    plan = [
+        texts["plan_instalment"].format(
+            number=i["number"],
+            amount=format_money(Decimal(i["amount"]), document.currency, locale),
+            due_date=format_date(date.fromisoformat(i["due_date"]), locale),
+        )
+        for i in instalments
+    ]
+    context = document_context(document) | {"hosted_url": hosted_url, "plan_url": plan_url, "plan": plan}
+    subject = texts["final_notice_subject"].format(number=document.number)
+    return render_email("final_notice", locale, subject, context)

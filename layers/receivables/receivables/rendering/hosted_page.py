@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from receivables.documents import InvoiceDocument
@@ -92,3 +93,32 @@ def _page(name: str, document: InvoiceDocument | None, context: dict[str, Any], 
     locale = locale or (document.locale if document else "en")
     values = {"texts": messages_for(locale), "labels": labels_for(locale), "locale": locale} | context
     return template(name).render(values)
+
+
+def render_plan_page(
+    document: InvoiceDocument | None, offer: dict[str, Any] | None, locale: str, accept_url: str, state: str
+) -> str:
+    """The payment-plan offer (`offer`), or what became of it (`accepted`, `closed`, `not_found`)."""
+    if document is None or offer is None:
+        return render_message_page(None, locale, "not_found", back_url=None)
+    texts = messages_for(locale)
+    instalments = [
+        texts["plan_instalment"].format(
+            number=i["number"],
+            amount=fmt.format_money(Decimal(i["amount"]), document.currency, locale),
+            due_date=fmt.format_date(date.fromisoformat(i["due_date"]), locale),
+        )
+        for i in offer["instalments"]
+    ]
+    amount_due = document.amount_due if document.amount_due is not None else document.gross
+    context = {
+        "heading": texts["plan_page_title"].format(number=document.number),
+        "seller": document.seller,
+        "state": state,
+        "instalments": instalments,
+        "amount_due": fmt.format_money(amount_due, document.currency, locale),
+        "accept_url": accept_url,
+        "back_url": document.hosted_url,
+        "number": document.number,
+    }
+    return _page("pages/plan.html.j2", document, context, locale)

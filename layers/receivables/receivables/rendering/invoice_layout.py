@@ -14,7 +14,7 @@ from typing import Protocol
 
 from receivables.documents import InvoiceDocument, Party
 from receivables.rendering import formatting as fmt
-from receivables.rendering.labels import labels_for, reverse_charge_applies
+from receivables.rendering.labels import document_title, labels_for, reverse_charge_applies
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
@@ -111,6 +111,7 @@ class InvoiceLayout:
         self.surface = surface
         self.labels = labels_for(document.locale)
         self.locale = document.locale
+        self.credit_note = document.document_kind == "credit_note"
 
     def draw(self) -> None:
         surface = self.surface
@@ -160,10 +161,11 @@ class InvoiceLayout:
         surface.line(LEFT, 50.5, LEFT + 85, 50.5, RULE)
         self._party(doc.buyer, 56)
         facts = [
-            (labels.invoice_number, doc.number),
+            (labels.credit_note_number if self.credit_note else labels.invoice_number, doc.number),
             (labels.issue_date, fmt.format_date(doc.issue_date, self.locale)),
             (labels.supply_date, fmt.format_date(doc.supply_date, self.locale)),
-            (labels.due_date, fmt.format_date(doc.due_date, self.locale)),
+            # A credit note is not paid, so it has no due date.
+            (labels.due_date, None if self.credit_note else fmt.format_date(doc.due_date, self.locale)),
             (labels.order_reference, doc.order_reference),
         ]
         for offset, (label, value) in enumerate((label, value) for label, value in facts if value):
@@ -172,7 +174,7 @@ class InvoiceLayout:
             surface.use_font(False, 8.5)
             self._right(RIGHT, 56 + 4.6 * offset, fit_text(surface, value, 38))
         surface.use_font(True, 14)
-        surface.text(LEFT, 97, f"{labels.invoice} {doc.number}")
+        surface.text(LEFT, 97, document_title(doc))
         return FIRST_TABLE_TOP
 
     def _party(self, party: Party, y: float) -> None:
@@ -187,7 +189,7 @@ class InvoiceLayout:
     def _continuation_header(self) -> float:
         surface = self.surface
         surface.use_font(True, 10)
-        surface.text(LEFT, 20, f"{self.labels.invoice} {self.doc.number} ({self.labels.continued})")
+        surface.text(LEFT, 20, f"{document_title(self.doc)} ({self.labels.continued})")
         surface.use_font(False, 8, MUTED)
         self._right(RIGHT, 20, fit_text(surface, self.doc.seller.name, 80))
         return NEXT_TABLE_TOP
@@ -223,12 +225,20 @@ class InvoiceLayout:
         return y + height
 
     def _totals(self) -> list[tuple[str, str, bool]]:
-        return totals_rows(self.doc)
+        rows = totals_rows(self.doc)
+        if not self.credit_note:
+            return rows
+        total = self.labels.invoice_total
+        return [(self.labels.credit_note_total if label == total else label, a, e) for label, a, e in rows]
 
     def _closing_text(self) -> list[tuple[str, bool]]:
         """(line, emphasised): reverse-charge note, payment terms, bank, payment link and notes, wrapped."""
         doc, labels, seller = self.doc, self.labels, self.doc.seller
         paragraphs = [(labels.reverse_charge, True)] if reverse_charge_applies(doc) else []
+        if self.credit_note:  # what it corrects and why, instead of payment terms
+            paragraphs.insert(0, (labels.corrects_invoice.format(number=doc.corrects_invoice or ""), True))
+            paragraphs += [(note, False) for note in doc.notes]
+            return self._wrapped(paragraphs)
         paragraphs.append((payment_terms(doc), False))
         if seller.iban:
             bank = [seller.bank_name, f"IBAN {seller.iban}", _labelled("BIC", seller.bic)]
@@ -236,6 +246,9 @@ class InvoiceLayout:
         if doc.hosted_url:
             paragraphs.append((labels.pay_online.format(url=doc.hosted_url), False))
         paragraphs += [(note, False) for note in doc.notes]
+        return self._wrapped(paragraphs)
+
+    def _wrapped(self, paragraphs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         self.surface.use_font(False, 9)
         lines = [
             (text, bold)

@@ -25,7 +25,7 @@ from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
 
 from receivables.documents import InvoiceDocument
 from receivables.rendering.invoice_layout import InvoiceLayout
-from receivables.rendering.labels import labels_for
+from receivables.rendering.labels import document_title
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FACE_FILE_STEMS = {"": "DejaVuSans", "B": "DejaVuSans-Bold"}  # fpdf2 style -> file name without ".ttf"
@@ -60,12 +60,12 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
 
 
 def _new_pdf(document: InvoiceDocument) -> FPDF:
-    labels = labels_for(document.locale)
+    title = document_title(document)
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)
-    pdf.set_title(f"{labels.invoice} {document.number}")
+    pdf.set_title(title)
     pdf.set_author(document.seller.name)
-    pdf.set_subject(f"{labels.invoice} {document.number} – {document.buyer.name}")
+    pdf.set_subject(f"{title} – {document.buyer.name}")
     pdf.set_creator("receivables")
     pdf.set_lang(document.locale)
     pdf.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))

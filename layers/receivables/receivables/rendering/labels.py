@@ -48,6 +48,10 @@ class InvoiceLabels:
     email: str
     page_of: str  # {page} {pages}
     reverse_charge: str
+    credit_note: str
+    credit_note_number: str
+    credit_note_total: str
+    corrects_invoice: str  # {number}
 
 
 LABELS: dict[str, InvoiceLabels] = {
@@ -82,6 +86,10 @@ LABELS: dict[str, InvoiceLabels] = {
         email="E-Mail",
         page_of="Seite {page} von {pages}",
         reverse_charge="Steuerschuldnerschaft des Leistungsempfängers",
+        credit_note="Gutschrift",
+        credit_note_number="Gutschriftsnummer",
+        credit_note_total="Gutschriftsbetrag",
+        corrects_invoice="Rechnungskorrektur zu Rechnung {number}",
     ),
     "en": InvoiceLabels(
         invoice="Invoice",
@@ -114,12 +122,23 @@ LABELS: dict[str, InvoiceLabels] = {
         email="Email",
         page_of="Page {page} of {pages}",
         reverse_charge="Reverse charge: the recipient is liable for the VAT (Art. 196 VAT Directive).",
+        credit_note="Credit note",
+        credit_note_number="Credit note number",
+        credit_note_total="Credit total",
+        corrects_invoice="Correction of invoice {number}",
     ),
 }
 
 
 def labels_for(locale: str) -> InvoiceLabels:
     return LABELS.get(locale, LABELS["en"])
+
+
+def document_title(document: InvoiceDocument) -> str:
+    """ "Rechnung 2026-000001" or "Gutschrift GS-2026-000001": the heading and the PDF's title."""
+    labels = labels_for(document.locale)
+    kind = labels.credit_note if document.document_kind == "credit_note" else labels.invoice
+    return f"{kind} {document.number}"
 
 
 def reverse_charge_applies(document: InvoiceDocument) -> bool:

@@ -35,6 +35,42 @@ _DE: dict[str, str] = {
     "bezahlt.",
     "paid_amount": "Erhalten",
     "paid_nothing_due": "Es ist kein Betrag mehr offen. Sie müssen nichts weiter tun.",
+    # reminders: one subject and opening per template of the dunning policy
+    "courtesy_subject": "Freundliche Erinnerung: Rechnung {number} wird am {due_date} fällig",
+    "courtesy_intro": "eine kurze Erinnerung: Unsere Rechnung {number} vom {issue_date} wird am {due_date} "
+    "fällig. Falls Sie bereits bezahlt haben, betrachten Sie diese Nachricht bitte als gegenstandslos.",
+    "reminder_subject": "Zahlungserinnerung: Rechnung {number}",
+    "reminder_intro": "sicher ist es Ihrer Aufmerksamkeit entgangen: Unsere Rechnung {number} vom "
+    "{issue_date} war am {due_date} fällig und ist noch nicht vollständig bezahlt.",
+    "final_reminder_subject": "Letzte Mahnung: Rechnung {number}",
+    "final_reminder_intro": "trotz unserer Erinnerungen ist die Rechnung {number} vom {issue_date} "
+    "(fällig am {due_date}) noch offen. Bitte begleichen Sie den offenen Betrag innerhalb von 7 Tagen, "
+    "damit wir die Forderung nicht weitergeben müssen.",
+    "endless_reminder_subject": "Erneute Zahlungserinnerung: Rechnung {number}",
+    "endless_reminder_intro": "die Rechnung {number} vom {issue_date} (fällig am {due_date}) ist weiterhin "
+    "offen. Bitte begleichen Sie den offenen Betrag.",
+    "instalment_reminder_subject": "Erinnerung: Rate zu Rechnung {number}",
+    "instalment_reminder_intro": "eine Rate Ihres Ratenplans zu Rechnung {number} ist fällig und noch nicht "
+    "bezahlt.",
+    "late_fee": "Mahngebühr",
+    "fees_total": "Mahngebühren gesamt",
+    "total_due_with_fees": "Zu zahlen (inkl. Gebühren)",
+    "download_invoice": "Rechnung (PDF)",
+    "already_paid_note": "Falls Sie die Zahlung in den letzten Tagen veranlasst haben, danken wir Ihnen und "
+    "bitten Sie, diese E-Mail zu ignorieren.",
+    # the final notice with the payment plan offer
+    "final_notice_subject": "Letzte Aufforderung und Angebot einer Ratenzahlung: Rechnung {number}",
+    "final_notice_intro": "die Rechnung {number} vom {issue_date} ist seit dem {due_date} überfällig. Bevor "
+    "wir die Forderung an ein Inkassounternehmen übergeben, bieten wir Ihnen eine Ratenzahlung an:",
+    "plan_instalment": "Rate {number}: {amount}, fällig am {due_date}",
+    "plan_accept": "Ratenzahlung annehmen",
+    "plan_deadline": "Wenn Sie das Angebot nicht annehmen oder den Betrag nicht bezahlen, übergeben wir die "
+    "Forderung an ein Inkassounternehmen.",
+    "plan_page_title": "Ratenzahlung zu Rechnung {number}",
+    "plan_accepted_title": "Ratenzahlung vereinbart",
+    "plan_accepted": "Vielen Dank. Ihr Ratenplan für Rechnung {number} ist vereinbart; wir erinnern Sie vor "
+    "jeder Rate.",
+    "plan_closed": "Dieses Angebot ist nicht mehr offen. Bitte wenden Sie sich an uns.",
     # the hosted invoice page
     "page_title": "Rechnung {number} – {seller}",
     "status": "Status",
@@ -88,6 +124,38 @@ _EN: dict[str, str] = {
     "paid_intro": "thank you for your payment. Invoice {number} dated {issue_date} is paid in full.",
     "paid_amount": "Received",
     "paid_nothing_due": "Nothing is left to pay; there is nothing else you need to do.",
+    "courtesy_subject": "Friendly reminder: invoice {number} is due on {due_date}",
+    "courtesy_intro": "a short reminder: our invoice {number} dated {issue_date} is due on {due_date}. "
+    "If you have already paid, please disregard this message.",
+    "reminder_subject": "Payment reminder: invoice {number}",
+    "reminder_intro": "perhaps it slipped your attention: our invoice {number} dated {issue_date} was due on "
+    "{due_date} and has not been paid in full.",
+    "final_reminder_subject": "Final reminder: invoice {number}",
+    "final_reminder_intro": "despite our reminders, invoice {number} dated {issue_date} (due {due_date}) is "
+    "still unpaid. Please pay the amount due within 7 days so that we do not have to pass the claim on.",
+    "endless_reminder_subject": "Another payment reminder: invoice {number}",
+    "endless_reminder_intro": "invoice {number} dated {issue_date} (due {due_date}) is still unpaid. Please "
+    "pay the amount due.",
+    "instalment_reminder_subject": "Reminder: instalment for invoice {number}",
+    "instalment_reminder_intro": "an instalment of your payment plan for invoice {number} is due and unpaid.",
+    "late_fee": "Late fee",
+    "fees_total": "Late fees in total",
+    "total_due_with_fees": "To pay (incl. fees)",
+    "download_invoice": "Invoice (PDF)",
+    "already_paid_note": "If you have sent the payment in the last few days, thank you, and please ignore "
+    "this email.",
+    "final_notice_subject": "Final notice and a payment plan offer: invoice {number}",
+    "final_notice_intro": "invoice {number} dated {issue_date} has been overdue since {due_date}. Before we "
+    "hand the claim to a collection agency, we offer you a payment plan:",
+    "plan_instalment": "Instalment {number}: {amount}, due {due_date}",
+    "plan_accept": "Accept the payment plan",
+    "plan_deadline": "If you neither accept the offer nor pay the amount, we will hand the claim to a "
+    "collection agency.",
+    "plan_page_title": "Payment plan for invoice {number}",
+    "plan_accepted_title": "Payment plan agreed",
+    "plan_accepted": "Thank you. Your payment plan for invoice {number} is agreed; we will remind you before "
+    "each instalment.",
+    "plan_closed": "This offer is no longer open. Please contact us.",
     "page_title": "Invoice {number} – {seller}",
     "status": "Status",
     "status_open": "Open",

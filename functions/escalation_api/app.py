@@ -1,0 +1,30 @@
+"""`GET /invoices/{id}/escalation`: where the escalation of an invoice stands, with its history."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from receivables.errors import NotFound
+from receivables.escalation import escalation_view
+from receivables.http import create_api, json_response, require_caller
+from receivables.invoices import get_invoice
+from receivables.observability import logger
+from receivables.settings import TableSettings, load
+
+app = create_api()
+
+
+@app.get("/invoices/<invoice_id>/escalation")
+def read_escalation(invoice_id: str) -> Response[str]:
+    caller = require_caller(app, "orders")
+    table = load(TableSettings).table_name
+    invoice = get_invoice(table, invoice_id)
+    if invoice["storefront_id"] != caller.storefront_id:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return json_response(200, escalation_view(table, invoice))
+
+
+@logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,344 @@
+"""The dunning run: find what is due through the sparse index, send each reminder once, start escalations.
+
+Index: an invoice with a pending dunning action carries `gsi2pk = DUNNING#<shard>` and
+`gsi2sk = <next action date>#<invoice id>`; nothing else does. A run queries each shard for keys up to
+today, so it reads the due invoices and nothing more, however many are stored (docs/decisions/0014).
+The policy (dunning.py) decides what is due; catch-up after missed runs sends only the latest due step.
+
+Once-only: each reminder is sent through `sending.send_once` with purpose `reminder#<step>`, whose
+record transaction appends the step to the invoice, moves its index entry and books a late fee; two
+overlapping runs or a schedule firing twice cannot send it twice. Escalations start a Step Functions
+execution named `<invoice id>-level-<n>`: a second start is refused by Step Functions and ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from receivables import aws, clock, dunning, mailer, money
+from receivables.dunning_index import SHARDS, index_keys
+from receivables.invoices import get_invoice, hosted_url, invoice_key, to_document
+from receivables.items import from_item, to_item
+from receivables.outbox import new_event, outbox_put
+from receivables.seller import SellerProfile
+from receivables.sending import send_once
+
+DUNNABLE = ("open", "partially_paid")
+
+
+def due_invoices(table: str, today: date) -> Iterator[dict[str, Any]]:
+    """Invoices whose next dunning action is due today or earlier: a query per shard, never a scan."""
+    client = aws.client("dynamodb")
+    for shard in range(SHARDS):
+        request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :shard AND gsi2sk <= :until",
+            "ExpressionAttributeValues": to_item(
+                {":shard": f"DUNNING#{shard}", ":until": f"{today.isoformat()}~"}
+            ),
+        }
+        while True:
+            page = client.query(**request)
+            yield from (from_item(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    table: str
+    sender: str
+    base_url: str
+    state_machine_arn: str
+    sms_enabled: bool = False
+    plan_offer_days: int = 14
+    write_off_after_days: int = 90
+
+
+def run(settings: RunSettings, seller: SellerProfile) -> dict[str, int]:
+    """One dunning run; returns counts for the log and metrics."""
+    today = dunning.local_today(clock.now(), seller.zone)
+    counts = {"read": 0, "reminded": 0, "escalated": 0, "rescheduled": 0, "dropped": 0}
+    for indexed in due_invoices(settings.table, today):
+        counts["read"] += 1
+        counts[_process(settings, seller, get_invoice(settings.table, indexed["id"]), today)] += 1
+    return counts
+
+
+def _process(settings: RunSettings, seller: SellerProfile, invoice: dict[str, Any], today: date) -> str:
+    if invoice["status"] in DUNNABLE and invoice.get("payment_plan") and not invoice.get("disputed"):
+        return _process_plan(settings, seller, invoice, today)
+    if invoice["status"] not in DUNNABLE or invoice.get("in_collections") or invoice.get("escalation"):
+        _reindex(settings.table, invoice, None)
+        return "dropped"
+    if invoice.get("disputed"):
+        _reindex(settings.table, invoice, today + timedelta(days=1))  # paused: look again tomorrow
+        return "rescheduled"
+    policy = dunning.merge_policy(seller.dunning_policy, _customer_overrides(settings.table, invoice))
+    due_date = date.fromisoformat(invoice["due_date"])
+    sent = list(invoice.get("reminder_steps", []))
+    action = dunning.next_action(policy, due_date, sent, escalated=False, today=today)
+    if action is None:
+        _reindex(settings.table, invoice, None)
+        return "dropped"
+    if not action.is_due(today):
+        _reindex(settings.table, invoice, action.due_on)
+        return "rescheduled"
+    if action.kind == "escalate":
+        start_escalation(settings, invoice, level=1)
+        return "escalated"
+    assert action.step_name is not None
+    after = dunning.next_action_date(policy, due_date, [*sent, action.step_name], escalated=False)
+    send_reminder(settings, seller, invoice, policy, action, after)
+    return "reminded"
+
+
+def _process_plan(settings: RunSettings, seller: SellerProfile, invoice: dict[str, Any], today: date) -> str:
+    """An accepted payment plan is dunned like due dates: one reminder per instalment that fell behind."""
+    paid = Decimal(invoice.get("amount_paid", 0)) - Decimal(invoice.get("amount_refunded", 0))
+    owed_so_far = Decimal(0)
+    instalments = invoice["payment_plan"]["instalments"]
+    for position, instalment in enumerate(instalments):
+        owed_so_far += Decimal(instalment["amount"])
+        if paid >= owed_so_far:
+            continue
+        step = f"instalment:{instalment['number']}"
+        remind_on = date.fromisoformat(instalment["due_date"]) + timedelta(days=1)
+        if step in invoice.get("reminder_steps", []) or remind_on > today:
+            later = remind_on if remind_on > today else _after(instalments, position)
+            _reindex(settings.table, invoice, later)
+            return "rescheduled"
+        action = dunning.NextAction("reminder", step, "instalment_reminder", remind_on)
+        policy = dunning.merge_policy(seller.dunning_policy, None)
+        send_reminder(settings, seller, invoice, policy, action, _after(instalments, position))
+        return "reminded"
+    _reindex(settings.table, invoice, None)
+    return "dropped"
+
+
+def _after(instalments: list[dict[str, Any]], position: int) -> date | None:
+    """The day after the next instalment's due date: when to look again."""
+    if position + 1 >= len(instalments):
+        return None
+    return date.fromisoformat(instalments[position + 1]["due_date"]) + timedelta(days=1)
+
+
+def send_reminder(
+    settings: RunSettings,
+    seller: SellerProfile,
+    invoice: dict[str, Any],
+    policy: dunning.DunningPolicy,
+    action: dunning.NextAction,
+    next_on: date | None,
+) -> str | None:
+    from receivables.rendering.emails import build_mime, render_reminder
+
+    assert action.step_name is not None
+    step_name = action.step_name
+    currency = invoice["currency"]
+    step = dunning.step_by_name(policy, step_name)
+    amount_due = Decimal(invoice["amount_due"])
+    fee = dunning.late_fee(step, amount_due, currency) if step else Decimal(0)
+    if step and step.interest:
+        fee += dunning.statutory_interest(
+            amount_due,
+            currency,
+            date.fromisoformat(invoice["due_date"]),
+            clock.today(),
+            policy.interest_rate_percent_per_year,
+        )
+    fees_before = Decimal(invoice.get("late_fees", 0))
+
+    def send() -> str:
+        link = hosted_url(settings.base_url, invoice)
+        rendered = render_reminder(
+            to_document(invoice, seller, hosted=link),
+            template=action.template or "reminder",
+            hosted_url=link,
+            pdf_url=f"{link}/pdf",
+            fee=fee,
+            fees_total=fees_before + fee,
+        )
+        mime = build_mime(settings.sender, invoice["customer"]["email"], rendered, [], seller.name)
+        message_id = mailer.send_raw(settings.sender, invoice["customer"]["email"], mime)
+        if settings.sms_enabled and invoice_customer_wants_sms(settings.table, invoice):
+            _send_sms(settings.table, invoice, step_name, rendered.subject)
+        return message_id
+
+    def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
+        sets = (
+            "reminder_steps = list_append(if_not_exists(reminder_steps, :empty), :step), "
+            "last_reminder_at = :at, changed_by = :by, change_cause = :cause"
+        )
+        values: dict[str, Any] = {
+            ":empty": [],
+            ":step": [step_name],
+            ":at": sent_at,
+            ":by": "dunning",
+            ":cause": f"reminder {step_name} sent",
+            ":one": 1,
+            ":fee": fee,
+        }
+        if next_on is None:
+            update = (
+                f"SET {sets} REMOVE gsi2pk, gsi2sk, next_reminder_at ADD reminders_sent :one, version :one"
+            )
+        else:
+            keys = index_keys(invoice["id"], next_on)
+            values |= {":gsi2pk": keys["gsi2pk"], ":gsi2sk": keys["gsi2sk"], ":next": next_on.isoformat()}
+            update = (
+                f"SET {sets}, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, next_reminder_at = :next "
+                "ADD reminders_sent :one, version :one"
+            )
+        update += ", late_fees :fee"
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": settings.table,
+                    "Key": to_item(invoice_key(invoice["id"])),
+                    "UpdateExpression": update,
+                    "ExpressionAttributeValues": to_item(values),
+                }
+            },
+            outbox_put(
+                settings.table,
+                new_event(
+                    "invoice.overdue"
+                    if date.fromisoformat(invoice["due_date"]) < clock.today()
+                    else "invoice.reminded",
+                    {
+                        "invoice_id": invoice["id"],
+                        "number": invoice["number"],
+                        "customer_id": invoice["customer_id"],
+                        "step": step_name,
+                        "currency": currency,
+                        "amount_due": money.format_amount(amount_due, currency),
+                        "late_fee": money.format_amount(fee, currency),
+                        "due_date": invoice["due_date"],
+                        "sent_at": sent_at,
+                    },
+                ),
+            ),
+        ]
+        if fee > 0:
+            items.append(_fee_put(settings.table, invoice, step_name, fee, sent_at))
+        return items
+
+    return send_once(settings.table, invoice["id"], f"reminder#{step_name}", send, record)
+
+
+def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: str) -> dict[str, Any]:
+    """A late fee is its own document on the customer's account: the issued invoice is never edited."""
+    currency = invoice["currency"]
+    item = {
+        "pk": f"INVOICE#{invoice['id']}",
+        "sk": f"FEE#{step}",
+        "entity": "late_fee",
+        "id": f"fee_{invoice['id'].removeprefix('inv_')}_{step}",
+        "invoice_id": invoice["id"],
+        "customer_id": invoice["customer_id"],
+        "step": step,
+        "currency": currency,
+        "amount": fee,
+        "charged_at": at,
+    }
+    return {
+        "Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    }
+
+
+def _reindex(table: str, invoice: dict[str, Any], on: date | None) -> None:
+    """Moves (or removes) the invoice's index entry, unless the invoice changed meanwhile."""
+    client = aws.client("dynamodb")
+    values: dict[str, Any] = {":version": invoice["version"]}
+    if on is None:
+        update = "REMOVE gsi2pk, gsi2sk, next_reminder_at"
+    else:
+        keys = index_keys(invoice["id"], on)
+        values |= {":pk": keys["gsi2pk"], ":sk": keys["gsi2sk"], ":next": on.isoformat()}
+        update = "SET gsi2pk = :pk, gsi2sk = :sk, next_reminder_at = :next"
+    # If it changed meanwhile, the next run reads it again with its new state.
+    with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            TableName=table,
+            Key=to_item(invoice_key(invoice["id"])),
+            UpdateExpression=update,
+            ConditionExpression="version = :version",
+            ExpressionAttributeValues=to_item(values),
+        )
+
+
+def _customer_overrides(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    customer = _customer(table, invoice)
+    overrides = customer.get("dunning_overrides") if customer else None
+    return dict(overrides) if overrides else None
+
+
+def _customer(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    response = aws.client("dynamodb").get_item(
+        TableName=table, Key=to_item({"pk": f"CUSTOMER#{invoice['customer_id']}", "sk": "PROFILE"})
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def invoice_customer_wants_sms(table: str, invoice: dict[str, Any]) -> bool:
+    customer = _customer(table, invoice) or {}
+    return customer.get("reminder_channel") == "email_and_sms" and bool(customer.get("phone"))
+
+
+def _send_sms(table: str, invoice: dict[str, Any], step: str, text: str) -> None:
+    customer = _customer(table, invoice) or {}
+
+    def send() -> str:
+        response = aws.client("sns").publish(PhoneNumber=customer["phone"], Message=text[:160])
+        return str(response["MessageId"])
+
+    send_once(table, invoice["id"], f"sms#{step}", send)
+
+
+def start_escalation(settings: RunSettings, invoice: dict[str, Any], level: int) -> None:
+    """Starts the escalation once per invoice and level, then takes the invoice out of the dunning index."""
+    client = aws.client("stepfunctions")
+    name = f"{invoice['id']}-level-{level}"
+    execution_arn = settings.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    execution_input = {
+        "invoice_id": invoice["id"],
+        "level": level,
+        "timeouts": {
+            "plan_offer_seconds": settings.plan_offer_days * 86400,
+            "write_off_seconds": settings.write_off_after_days * 86400,
+        },
+    }
+    with contextlib.suppress(client.exceptions.ExecutionAlreadyExists):  # an earlier or overlapping run
+        client.start_execution(
+            stateMachineArn=settings.state_machine_arn, name=name, input=json.dumps(execution_input)
+        )
+    aws.client("dynamodb").update_item(
+        TableName=settings.table,
+        Key=to_item(invoice_key(invoice["id"])),
+        UpdateExpression=(
+            "SET escalation = if_not_exists(escalation, :escalation), changed_by = :by, "
+            "change_cause = :cause REMOVE gsi2pk, gsi2sk, next_reminder_at ADD version :one"
+        ),
+        ExpressionAttributeValues=to_item(
+            {
+                ":escalation": {
+                    "level": level,
+                    "execution_arn": execution_arn,
+                    "started_at": clock.iso(clock.now()),
+                    "state": "running",
+                },
+                ":by": "dunning",
+                ":cause": f"escalation level {level} started",
+                ":one": 1,
+            }
+        ),
+    )
