@@ -27,6 +27,7 @@ _DE: dict[str, str] = {
     "bank_transfer": "Oder überweisen Sie den Betrag bis zum {due_date} mit dem Verwendungszweck {number}:",
     "bank_transfer_page": "Bitte überweisen Sie den Betrag bis zum {due_date} mit dem Verwendungszweck "
     "{number}:",
+    "bank_transfer_now": "Oder überweisen Sie den Betrag mit dem Verwendungszweck {number}:",
     "account_holder": "Kontoinhaber",
     "attachment_note": "Die Rechnung ist als PDF angehängt. Bitte bewahren Sie sie für Ihre Unterlagen auf.",
     # the payment confirmation
@@ -118,6 +119,7 @@ _EN: dict[str, str] = {
     "pay_online": "Pay now",
     "bank_transfer": "Or transfer the amount by {due_date}, quoting {number} as the reference:",
     "bank_transfer_page": "Please transfer the amount by {due_date}, quoting {number} as the reference:",
+    "bank_transfer_now": "Or transfer the amount, quoting {number} as the reference:",
     "account_holder": "Account holder",
     "attachment_note": "The invoice is attached as a PDF. Please keep it for your records.",
     "paid_subject": "Payment received for invoice {number}",
