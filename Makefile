@@ -51,7 +51,7 @@ unit integration e2e: $(STAMP)
 
 ## make bench: speed and cost figures (reports, never fails on a figure)
 bench: $(STAMP) system-deps
-	$(BIN)/python -m bench.run
+	PYTHONPATH=layers/receivables:. $(BIN)/python -m bench.run
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
