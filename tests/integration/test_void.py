@@ -89,6 +89,7 @@ def test_the_sample_void_voids_the_open_invoice_once_closes_its_follow_up_and_em
         "amount_voided": "42.82",
         "voided_at": None,
         "reason": "Bestellung vor Lieferung storniert",
+        "tax_breakdown": [{"rate": "19", "net": "35.98", "tax": "6.84"}],
     }
     assert event["data"]["voided_at"].endswith("Z")
     assert _open_tasks(local_system, SAMPLE_INVOICE) == []

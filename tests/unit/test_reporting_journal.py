@@ -139,6 +139,26 @@ def test_payment_with_surplus_and_fee_refund_from_credit_credit_note_and_void_ea
     ]
 
 
+def test_a_void_reverses_revenue_and_vat_per_rate() -> None:
+    breakdown = [{"rate": "19", "net": "20.00", "tax": "3.80"}, {"rate": "7", "net": "10.00", "tax": "0.70"}]
+    entry = void_entry(
+        "evt_7",
+        "2026-11-30",
+        "t",
+        {"number": "2026-000004", "currency": "EUR", "amount_voided": "34.50", "tax_breakdown": breakdown},
+    )
+
+    rows = _rows([entry])
+
+    assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [
+        ("8400", "20.00", ""),
+        ("1776", "3.80", ""),
+        ("8300", "10.00", ""),
+        ("1771", "0.70", ""),
+        ("1400", "", "34.50"),
+    ]
+
+
 def test_an_uncollectible_invoice_moves_its_amount_due_to_the_write_off_account() -> None:
     entry = write_off_entry(
         "evt_6",

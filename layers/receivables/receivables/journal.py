@@ -146,10 +146,15 @@ def credit_note_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[s
 
 
 def void_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str, Any]) -> JournalEntry:
-    """What was still due is written off: debit the write-off expense, credit the receivable."""
+    """A void cancels an unpaid invoice (a Storno): revenue and VAT are reversed per rate against the
+    receivable. Events from before the breakdown was sent book the amount to the write-off expense."""
     amount = Decimal(data["amount_voided"])
-    text = f"Void of invoice {data['number']}, amount due written off"
-    lines = [_debit(WRITE_OFF, amount, text), _credit(RECEIVABLE, amount, text)]
+    if data.get("tax_breakdown"):
+        text = f"Void of invoice {data['number']}"
+        lines = [*_tax_lines(data["tax_breakdown"], amount, True, text), _credit(RECEIVABLE, amount, text)]
+    else:
+        text = f"Void of invoice {data['number']}, amount due written off"
+        lines = [_debit(WRITE_OFF, amount, text), _credit(RECEIVABLE, amount, text)]
     return _entry(entry_id, day, occurred_at, "void", data["number"], data["number"], data, lines)
 
 

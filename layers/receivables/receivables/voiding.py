@@ -67,6 +67,15 @@ def void_invoice(table_name: str, invoice_id: str, reason: str | None, actor: st
                 "amount_voided": money.format_amount(Decimal(invoice["amount_due"]), currency),
                 "voided_at": now,
                 "reason": reason,
+                # Nothing was paid, so the void cancels the whole invoice: the books reverse each rate.
+                "tax_breakdown": [
+                    {
+                        "rate": format(Decimal(t["rate"]).normalize(), "f"),
+                        "net": money.format_amount(Decimal(t["net"]), currency),
+                        "tax": money.format_amount(Decimal(t["tax"]), currency),
+                    }
+                    for t in invoice["totals"]["tax_breakdown"]
+                ],
             },
         )
         values: dict[str, Any] = {
