@@ -30,6 +30,7 @@ from receivables.invoices import get_invoice, invoice_key, to_document
 from receivables.items import from_item, to_item, to_value
 from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.payments import Balance, balance_of, credit_key, status_for
+from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 
 CREDIT_NOTE_ENTITY = "credit_note"
@@ -259,7 +260,7 @@ def issue_credit_note(
     """Issues the credit note once (a retry with the same id returns the stored one); the stored item."""
     client = aws.client("dynamodb")
     for _ in range(_MAX_ATTEMPTS):
-        existing = _get(table_name, credit_note_key(credit_note_id))
+        existing = read(table_name, credit_note_key(credit_note_id))
         if existing is not None:
             return existing
         invoice = get_invoice(table_name, invoice_id)
@@ -276,7 +277,7 @@ def issue_credit_note(
         now = clock.now()
         issue_date = now.astimezone(seller.zone).date()
         counter = {"pk": f"COUNTER#CREDITNOTE#{invoice['seller_id']}#{issue_date.year}", "sk": "COUNTER"}
-        current = _get(table_name, counter)
+        current = read(table_name, counter)
         last = int(current["last"]) if current else 0
         number = format_credit_note_number(issue_date.year, last + 1)
         after, to_customer = settle_credit(before, priced.gross)
@@ -286,7 +287,7 @@ def issue_credit_note(
         events = _events(note, invoice, after, status, to_customer)
         items = [
             _counter_update(table_name, counter, last),
-            _put_new(table_name, note),
+            put_new(table_name, note),
             _invoice_update(table_name, invoice, after, status, actor, f"credit note {number} issued"),
             *[outbox_put(table_name, event) for event in events],
         ]
@@ -485,24 +486,9 @@ def _customer_credit_update(table_name: str, invoice: dict[str, Any], amount: De
     }
 
 
-def _put_new(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": table_name,
-            "Item": to_item(item),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
-
-
-def _get(table_name: str, key: dict[str, str]) -> dict[str, Any] | None:
-    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(key), ConsistentRead=True)
-    return from_item(response["Item"]) if "Item" in response else None
-
-
 # ------------------------------------------------------------------------------------ reads
 def get_credit_note(table_name: str, credit_note_id: str) -> dict[str, Any] | None:
-    item = _get(table_name, credit_note_key(credit_note_id))
+    item = read(table_name, credit_note_key(credit_note_id))
     return item if item is not None and item.get("entity") == CREDIT_NOTE_ENTITY else None
 
 

@@ -20,6 +20,7 @@ from receivables.errors import NotFound
 from receivables.items import from_item, to_item
 from receivables.orders import order_key
 from receivables.outbox import new_event, outbox_put
+from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.tasks import FOLLOW_UP_QUEUE, NewTask, task_put
 
@@ -63,10 +64,10 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
     issue_date = now.astimezone(seller.zone).date()
     counter = {"pk": f"COUNTER#INVOICE#{seller.seller_id}#{issue_date.year}", "sk": "COUNTER"}
     for _ in range(_MAX_NUMBERING_ATTEMPTS):
-        existing = _get(table_name, invoice_key(invoice_id))
+        existing = read(table_name, invoice_key(invoice_id))
         if existing is not None:
             return IssuedInvoice(invoice_id, existing["number"], newly_issued=False)
-        current = _get(table_name, counter)
+        current = read(table_name, counter)
         last = int(current["last"]) if current else 0
         number = format_number(issue_date.year, last + 1)
         invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
@@ -98,13 +99,13 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
             client.transact_write_items(
                 TransactItems=[
                     counter_update,
-                    _put_new(table_name, invoice),
-                    _put_new(
+                    put_new(table_name, invoice),
+                    put_new(
                         table_name,
                         invoice_number_key(seller.seller_id, number)
                         | {"entity": "invoice_number", "invoice_id": invoice_id},
                     ),
-                    _put_new(
+                    put_new(
                         table_name,
                         token_key(invoice["hosted_token"])
                         | {"entity": "hosted_link", "invoice_id": invoice_id},
@@ -131,21 +132,6 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
             continue  # the number was taken meanwhile, or the invoice exists now: look again
         return IssuedInvoice(invoice_id, number, newly_issued=True)
     raise RuntimeError(f"could not number the invoice of order {order['id']} (contention)")
-
-
-def _put_new(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": table_name,
-            "Item": to_item(item),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
-
-
-def _get(table_name: str, key: dict[str, str]) -> dict[str, Any] | None:
-    response = aws.client("dynamodb").get_item(TableName=table_name, Key=to_item(key), ConsistentRead=True)
-    return from_item(response["Item"]) if "Item" in response else None
 
 
 def _invoice_record(
@@ -223,14 +209,14 @@ def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- reads
 def get_invoice(table_name: str, invoice_id: str) -> dict[str, Any]:
-    item = _get(table_name, invoice_key(invoice_id))
+    item = read(table_name, invoice_key(invoice_id))
     if item is None or item.get("entity") != INVOICE_ENTITY:
         raise NotFound(f"No invoice {invoice_id}.")
     return item
 
 
 def get_invoice_by_token(table_name: str, token: str) -> dict[str, Any]:
-    link = _get(table_name, token_key(token)) if token else None
+    link = read(table_name, token_key(token)) if token else None
     if link is None:
         raise NotFound("This invoice link is not valid.")
     return get_invoice(table_name, link["invoice_id"])

@@ -24,6 +24,7 @@ from receivables.invoices import get_invoice, invoice_key, invoice_number_key
 from receivables.items import from_item, to_item, to_value
 from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.provider_events import ProviderEvent
+from receivables.records import put_new, read
 from receivables.tasks import FINANCE_QUEUE, NewTask, task_put
 
 PROVIDER_EVENT_RETENTION = timedelta(days=30)  # providers retry for up to 3 days (Stripe)
@@ -160,12 +161,12 @@ def _locate(
     payment = None
     invoice_id = event.invoice_id
     if event.payment_ref:
-        reference = _get(table, payment_ref_key(event.provider, event.payment_ref))
+        reference = read(table, payment_ref_key(event.provider, event.payment_ref))
         if reference is not None:
             invoice_id = reference["invoice_id"]
-            payment = _get(table, payment_key(invoice_id, event.provider, event.payment_ref))
+            payment = read(table, payment_key(invoice_id, event.provider, event.payment_ref))
     if invoice_id is None and event.invoice_number:
-        number = _get(table, invoice_number_key(seller_id, event.invoice_number))
+        number = read(table, invoice_number_key(seller_id, event.invoice_number))
         invoice_id = number["invoice_id"] if number else None
     if invoice_id is None:
         return None, None
@@ -185,7 +186,7 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
     change = _balance_change(invoice, outcome.balance, now)
     payment_id = f"{event.provider}:{event.payment_ref}"
     change.items += [
-        _put_new(
+        put_new(
             table,
             payment_key(invoice["id"], event.provider, event.payment_ref)
             | {
@@ -207,7 +208,7 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
                 "issue_date": invoice["issue_date"],
             },
         ),
-        _put_new(
+        put_new(
             table,
             payment_ref_key(event.provider, event.payment_ref)
             | {"entity": "payment_ref", "invoice_id": invoice["id"]},
@@ -264,7 +265,7 @@ def _refund_change(
     if payment is not None and event.payment_ref:
         change.items.append(_payment_refunded_update(table, invoice["id"], event, payment, amount))
     change.items.append(
-        _put_new(
+        put_new(
             table,
             {"pk": f"INVOICE#{invoice['id']}", "sk": f"REFUND#{event.provider}#{event.event_id}"}
             | {
@@ -372,7 +373,7 @@ def provider_event_key(provider: str, event_id: str) -> dict[str, str]:
 
 def _event_put(table: str, event: ProviderEvent, result: str, invoice_id: str | None) -> dict[str, Any]:
     expires_at = int((clock.now() + PROVIDER_EVENT_RETENTION).timestamp())
-    return _put_new(
+    return put_new(
         table,
         provider_event_key(event.provider, event.event_id)
         | {
@@ -465,7 +466,7 @@ def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None,
     amount = money.format_amount(event.amount, event.currency) if event.amount and event.currency else None
     items = [
         _event_put(table, event, "unapplied", invoice_id),
-        _put_new(
+        put_new(
             table,
             record_key
             | {
@@ -536,17 +537,6 @@ def _payment_refunded_update(
             "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
         }
     }
-
-
-def _put_new(table: str, item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
-    }
-
-
-def _get(table: str, key: dict[str, str]) -> dict[str, Any] | None:
-    response = aws.client("dynamodb").get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
-    return from_item(response["Item"]) if "Item" in response else None
 
 
 # ------------------------------------------------------------------------------------------ reads

@@ -26,6 +26,7 @@ from receivables.dunning_index import SHARDS, index_keys
 from receivables.invoices import get_invoice, hosted_url, invoice_key, to_document
 from receivables.items import from_item, to_item
 from receivables.outbox import new_event, outbox_put
+from receivables.records import put_new
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
 
@@ -250,9 +251,7 @@ def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: s
         "amount": fee,
         "charged_at": at,
     }
-    return {
-        "Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
-    }
+    return put_new(table, item)
 
 
 def _reindex(table: str, invoice: dict[str, Any], on: date | None) -> None:
