@@ -28,6 +28,7 @@ from receivables.errors import Conflict, FieldError, InvalidRequest, field_error
 from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
 from receivables.invoices import get_invoice, invoice_key, to_document
 from receivables.items import from_item, to_item, to_value
+from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.payments import Balance, balance_of, credit_key, status_for
 from receivables.records import put_new, read
@@ -276,9 +277,8 @@ def issue_credit_note(
         )
         now = clock.now()
         issue_date = now.astimezone(seller.zone).date()
-        counter = {"pk": f"COUNTER#CREDITNOTE#{invoice['seller_id']}#{issue_date.year}", "sk": "COUNTER"}
-        current = read(table_name, counter)
-        last = int(current["last"]) if current else 0
+        counter = counter_key("CREDITNOTE", invoice["seller_id"], issue_date.year)
+        last = last_number(table_name, counter)
         number = format_credit_note_number(issue_date.year, last + 1)
         after, to_customer = settle_credit(before, priced.gross)
         status = status_for(after, invoice["status"])
@@ -286,7 +286,7 @@ def issue_credit_note(
         note["credited_to_customer"] = to_customer
         events = _events(note, invoice, after, status, to_customer)
         items = [
-            _counter_update(table_name, counter, last),
+            advance_counter(table_name, counter, last),
             put_new(table_name, note),
             _invoice_update(table_name, invoice, after, status, actor, f"credit note {number} issued"),
             *[outbox_put(table_name, event) for event in events],
@@ -425,21 +425,6 @@ def _events(
             )
         )
     return events
-
-
-def _counter_update(table_name: str, counter: dict[str, str], last: int) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": to_item(counter),
-            "UpdateExpression": "SET #last = :next, entity = :entity",
-            "ConditionExpression": "attribute_not_exists(pk)" if last == 0 else "#last = :last",
-            "ExpressionAttributeNames": {"#last": "last"},
-            "ExpressionAttributeValues": to_item(
-                {":next": last + 1, ":entity": "counter"} | ({":last": last} if last else {})
-            ),
-        }
-    }
 
 
 def _invoice_update(

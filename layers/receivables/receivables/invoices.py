@@ -18,6 +18,7 @@ from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAd
 from receivables.dunning_index import first_action_fields
 from receivables.errors import NotFound
 from receivables.items import from_item, to_item
+from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.orders import order_key
 from receivables.outbox import new_event, outbox_put
 from receivables.records import put_new, read
@@ -62,30 +63,18 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
     invoice_id = invoice_id_for(order["id"])
     now = clock.now()
     issue_date = now.astimezone(seller.zone).date()
-    counter = {"pk": f"COUNTER#INVOICE#{seller.seller_id}#{issue_date.year}", "sk": "COUNTER"}
+    counter = counter_key("INVOICE", seller.seller_id, issue_date.year)
     for _ in range(_MAX_NUMBERING_ATTEMPTS):
         existing = read(table_name, invoice_key(invoice_id))
         if existing is not None:
             return IssuedInvoice(invoice_id, existing["number"], newly_issued=False)
-        current = read(table_name, counter)
-        last = int(current["last"]) if current else 0
+        last = last_number(table_name, counter)
         number = format_number(issue_date.year, last + 1)
         invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
         invoice |= first_action_fields(
             invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
         )
-        counter_update = {
-            "Update": {
-                "TableName": table_name,
-                "Key": to_item(counter),
-                "UpdateExpression": "SET #last = :next, entity = :entity",
-                "ConditionExpression": "attribute_not_exists(pk)" if last == 0 else "#last = :last",
-                "ExpressionAttributeNames": {"#last": "last"},
-                "ExpressionAttributeValues": to_item(
-                    {":next": last + 1, ":entity": "counter"} | ({":last": last} if last else {})
-                ),
-            }
-        }
+        counter_update = advance_counter(table_name, counter, last)
         follow_up = NewTask(
             kind="follow_up",
             title=f"Follow up invoice {number} ({order['customer']['name']})",
