@@ -66,6 +66,8 @@ class Function:
 
     def entry_point(self) -> Any:
         module_name, _, attribute = self.handler.rpartition(".")
+        if self._module is None and f"_lambda_{self.logical_id}" in sys.modules:
+            self._module = sys.modules[f"_lambda_{self.logical_id}"]  # already imported for openapi.json
         if self._module is None:
             path = self.code_dir / (module_name.replace(".", "/") + ".py")
             spec = importlib.util.spec_from_file_location(f"_lambda_{self.logical_id}", path)

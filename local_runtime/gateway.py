@@ -174,7 +174,12 @@ def _v2_event(request: HttpRequest, route_key: str, path_parameters: dict[str, s
     if path_parameters:
         event["pathParameters"] = path_parameters
     if request.body:
-        event["body"] = request.body.decode() if textual else base64.b64encode(request.body).decode()
+        try:
+            text = request.body.decode() if textual else None
+        except UnicodeDecodeError:
+            text = None  # not UTF-8 after all: API Gateway passes such a body base64-encoded
+        event["isBase64Encoded"] = text is None
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
     return event
 
 

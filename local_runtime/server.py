@@ -89,6 +89,8 @@ def serve(system: LocalSystem, host: str, port: int) -> ThreadingHTTPServer:
             )
             if url.path.startswith("/_local/"):
                 response = handle_local(system, request)
+            elif url.path == "/openapi.json" and request.method in ("GET", "HEAD"):
+                response = _json(200, system.openapi())
             else:
                 response = system.gateway.handle(request)
             self.send_response(response.status)
@@ -102,6 +104,12 @@ def serve(system: LocalSystem, host: str, port: int) -> ThreadingHTTPServer:
                 self.wfile.write(response.body)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, ...) gets the gateway's answer, as on API Gateway.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # handlers log through Powertools

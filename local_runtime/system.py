@@ -83,6 +83,7 @@ class LocalSystem:
         self.parameter_overrides = {"PublicBaseUrl": public_url} | (parameter_overrides or {})
         self.ready = False
         self._mock: Any = None
+        self._openapi: dict[str, Any] | None = None
         self._emails: dict[str, EmailView] = {}
         self._events: list[dict[str, Any]] = []
         self._mirrored: dict[tuple[str, str], str] = {}
@@ -130,6 +131,14 @@ class LocalSystem:
 
     def healthy(self) -> bool:
         return self.ready and self.pump.alive and self._background.is_alive() and self.pump.error is None
+
+    def openapi(self) -> dict[str, Any]:
+        """The API's OpenAPI document, generated from the handlers this runtime serves."""
+        if self._openapi is None:
+            from local_runtime.openapi import build
+
+            self._openapi = build(Template.load(*self.template_paths))
+        return self._openapi
 
     def global_environment(self) -> dict[str, str]:
         """The Globals environment of the template's functions, resolved."""

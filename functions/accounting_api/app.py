@@ -4,15 +4,17 @@ invoice's credit notes and audit trail (docs/decisions/0013-voids-credit-notes-h
 import hashlib
 import json
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from receivables import aws, document_store
 from receivables.credit_notes import (
@@ -20,21 +22,30 @@ from receivables.credit_notes import (
     credit_note_id_for,
     issue_credit_note,
     list_credit_notes,
-    parse_credit_note,
     public_credit_note,
 )
-from receivables.customers import parse_patch, update_customer
+from receivables.customers import update_customer
 from receivables.errors import FieldError, NotFound
 from receivables.history import list_history, public_entry
-from receivables.http import BadRequest, Caller, create_api, json_response, parse_json_body, require_caller
+from receivables.http import (
+    API_KEY,
+    BadRequest,
+    Caller,
+    IdempotencyKey,
+    create_api,
+    documented,
+    json_response,
+    require_caller,
+)
 from receivables.invoices import get_invoice, hosted_url, public_invoice
 from receivables.money import format_amount
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
 from receivables.settings import RenderSettings, load
-from receivables.voiding import parse_reason, void_invoice
+from receivables.voiding import MAX_REASON_LENGTH, void_invoice
 
 app = create_api()
+InvoiceId = Annotated[str, Path(max_length=200)]
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="[storefront_id, invoice_id, idempotency_key]",
     payload_validation_jmespath="request_sha256",
@@ -65,12 +76,22 @@ def _invoice_view(item: dict[str, Any], settings: AccountingApiSettings) -> dict
     return public_invoice(item, pdf_url, hosted_url(settings.public_base_url, item))
 
 
-@app.post("/invoices/<invoice_id>/void")
-def void(invoice_id: str) -> Response[str]:
+class VoidRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH)
+
+
+@app.post(
+    "/invoices/<invoice_id>/void",
+    summary="Void an unpaid invoice (finance scope); the journal reverses it",
+    tags=["Accounting"],
+    security=API_KEY,
+    responses=documented(200, "The voided invoice.", 401, 403, 404, 409, 415),
+)
+def void(invoice_id: InvoiceId, request: Annotated[VoidRequest | None, Body()] = None) -> Response[str]:
     caller = require_caller(app, "finance")
     settings = load(AccountingApiSettings)
     _own_invoice(settings, invoice_id, caller)
-    reason = parse_reason(parse_json_body(app, required=False).get("reason"))
+    reason = (request.reason or "").strip() or None if request else None
     voided = void_invoice(settings.table_name, invoice_id, reason, caller.storefront_id)
     logger.info("invoice voided", extra={"invoice_id": invoice_id})
     return json_response(200, _invoice_view(voided, settings))
@@ -100,18 +121,22 @@ def _issue_once() -> Any:
     )(issue)
 
 
-@app.post("/invoices/<invoice_id>/credit-notes")
-def create_credit_note(invoice_id: str) -> Response[str]:
+@app.post(
+    "/invoices/<invoice_id>/credit-notes",
+    summary="Issue a credit note against an invoice (finance scope), once per Idempotency-Key",
+    tags=["Accounting"],
+    security=API_KEY,
+    responses=documented(201, "The credit note (or its replay).", 400, 401, 403, 404, 409, 415),
+)
+def create_credit_note(
+    invoice_id: InvoiceId,
+    credit_note: Annotated[CreditNoteRequest, Body()],
+    idempotency_key: IdempotencyKey,
+) -> Response[str]:
     caller = require_caller(app, "finance")
-    idempotency_key = (app.current_event.headers.get("idempotency-key") or "").strip()
-    if not idempotency_key or len(idempotency_key) > 255:
-        raise BadRequest(
-            "Send an Idempotency-Key header of 1 to 255 characters.",
-            [FieldError("Idempotency-Key", "required, 1 to 255 characters")],
-        )
+    idempotency_key = idempotency_key.strip()
     settings = load(AccountingApiSettings)
     _own_invoice(settings, invoice_id, caller)
-    credit_note = parse_credit_note(app.current_event.decoded_body)
     # The same key with a different correction is a conflict; key order and whitespace are not.
     canonical = json.dumps(credit_note.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     request = {
@@ -125,8 +150,14 @@ def create_credit_note(invoice_id: str) -> Response[str]:
     return json_response(201, created)
 
 
-@app.get("/invoices/<invoice_id>/credit-notes")
-def read_credit_notes(invoice_id: str) -> Response[str]:
+@app.get(
+    "/invoices/<invoice_id>/credit-notes",
+    summary="An invoice's credit notes, with their PDFs",
+    tags=["Accounting"],
+    security=API_KEY,
+    responses=documented(200, "The credit notes.", 401, 403, 404),
+)
+def read_credit_notes(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(AccountingApiSettings)
     invoice = _own_invoice(settings, invoice_id, caller)
@@ -150,8 +181,14 @@ def read_credit_notes(invoice_id: str) -> Response[str]:
     )
 
 
-@app.get("/invoices/<invoice_id>/history")
-def read_history(invoice_id: str) -> Response[str]:
+@app.get(
+    "/invoices/<invoice_id>/history",
+    summary="An invoice's audit trail",
+    tags=["Accounting"],
+    security=API_KEY,
+    responses=documented(200, "The history entries, oldest first.", 401, 403, 404),
+)
+def read_history(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(AccountingApiSettings)
     _own_invoice(settings, invoice_id, caller)
@@ -172,11 +209,23 @@ def _expected_version(header: str | None) -> int | None:
     return int(tag)
 
 
-@app.patch("/customers/<customer_id>")
-def patch_customer(customer_id: str) -> Response[str]:
+@app.patch(
+    "/customers/<customer_id>",
+    summary="Change a customer's contact, address, locale or dunning overrides (finance scope)",
+    description="JSON Merge Patch: a null member removes it. Send If-Match with the version from the ETag.",
+    tags=["Customers"],
+    security=API_KEY,
+    responses=documented(
+        200, "The customer, with its new version in the ETag.", 400, 401, 403, 404, 412, 415
+    ),
+)
+def patch_customer(
+    customer_id: Annotated[str, Path(max_length=200)],
+    patch: Annotated[dict[str, Any], Body(description="The fields to change.")],
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
+) -> Response[str]:
     caller = require_caller(app, "finance")
-    expected = _expected_version(app.current_event.headers.get("if-match"))
-    patch = parse_patch(app.current_event.decoded_body)
+    expected = _expected_version(if_match)
     customer = update_customer(
         load(AccountingApiSettings).table_name, customer_id, patch, expected, caller.storefront_id
     )

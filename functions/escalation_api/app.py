@@ -1,13 +1,14 @@
 """`GET /invoices/{id}/escalation`: where the escalation of an invoice stands, with its history."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables.errors import NotFound
 from receivables.escalation import escalation_view
-from receivables.http import create_api, json_response, require_caller
+from receivables.http import API_KEY, create_api, documented, json_response, require_caller
 from receivables.invoices import get_invoice
 from receivables.observability import logger
 from receivables.settings import TableSettings, load
@@ -15,8 +16,14 @@ from receivables.settings import TableSettings, load
 app = create_api()
 
 
-@app.get("/invoices/<invoice_id>/escalation")
-def read_escalation(invoice_id: str) -> Response[str]:
+@app.get(
+    "/invoices/<invoice_id>/escalation",
+    summary="Where an overdue invoice stands in the escalation (tasks, alerts, payment plan, collections)",
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(200, "The escalation.", 401, 403, 404),
+)
+def read_escalation(invoice_id: Annotated[str, Path(max_length=200)]) -> Response[str]:
     caller = require_caller(app, "orders")
     table = load(TableSettings).table_name
     invoice = get_invoice(table, invoice_id)

@@ -1,16 +1,16 @@
 """The customer's hosted invoice page: view it, download the PDF, dispute it. No API key: the
 unguessable token in the link is the credential, so responses never leak it (no referrer, no cache)."""
 
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Form
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import clock, document_store
 from receivables.disputes import can_dispute, open_dispute
 from receivables.errors import NotFound
-from receivables.http import create_api
+from receivables.http import HTML, LinkToken, create_api, documented, page_responses
 from receivables.invoices import get_invoice_by_token, hosted_url, to_document
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
@@ -32,8 +32,13 @@ def _html(status: int, body: str) -> Response[str]:
     )
 
 
-@app.get("/i/<token>")
-def view_invoice(token: str) -> Response[str]:
+@app.get(
+    "/i/<token>",
+    summary="The customer's invoice page (HTML, German or English)",
+    tags=["Customer pages"],
+    responses=page_responses(),
+)
+def view_invoice(token: LinkToken) -> Response[str]:
     from receivables.rendering.hosted_page import render_hosted_invoice, render_message_page
 
     settings = load(HostedPageSettings)
@@ -67,8 +72,13 @@ def _preferred_locale(accept_language: str) -> str:
     return "de" if accept_language.strip().lower().startswith("de") else "en"
 
 
-@app.get("/i/<token>/pdf")
-def download_pdf(token: str) -> Response[str]:
+@app.get(
+    "/i/<token>/pdf",
+    summary="Redirects to the invoice PDF (a short-lived link)",
+    tags=["Customer pages"],
+    responses=documented(302, "Redirect to the PDF.", 404, ok_content_types=()),
+)
+def download_pdf(token: LinkToken) -> Response[str]:
     settings = load(HostedPageSettings)
     invoice = get_invoice_by_token(settings.table_name, token)
     if not invoice.get("pdf_key"):
@@ -79,18 +89,25 @@ def download_pdf(token: str) -> Response[str]:
     return Response(status_code=302, body="", headers={"Location": url} | PAGE_HEADERS)
 
 
-@app.post("/i/<token>/dispute")
-def dispute_invoice(token: str) -> Response[str]:
+@app.post(
+    "/i/<token>/dispute",
+    summary="The customer disputes the invoice from its page (form post)",
+    tags=["Customer pages"],
+    responses=documented(200, "The confirmation page.", 404, 409, 415, ok_content_types=(HTML,)),
+)
+def dispute_invoice(
+    token: LinkToken,
+    reason: Annotated[str | None, Form(max_length=2000, description="Why the invoice is disputed.")] = None,
+) -> Response[str]:
     from receivables.rendering.hosted_page import render_message_page
 
     settings = load(HostedPageSettings)
     seller = load_seller_profile(settings.seller_profile_parameter)
     invoice = get_invoice_by_token(settings.table_name, token)
-    form = parse_qs(app.current_event.decoded_body or "")
     open_dispute(
         settings.table_name,
         invoice,
-        (form.get("reason") or [""])[0],
+        reason or "",
         seller.dispute_window_days,
         "hosted_page",
     )

@@ -1,25 +1,39 @@
 """Invoice reads for storefronts; follow-up tasks and dispute resolution for the finance team."""
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from receivables import document_store
 from receivables.disputes import resolve_dispute
-from receivables.errors import FieldError, InvalidRequest, NotFound
-from receivables.http import create_api, json_response, parse_json_body, require_caller
+from receivables.errors import NotFound
+from receivables.http import API_KEY, create_api, documented, json_response, require_caller
 from receivables.invoices import get_invoice, hosted_url, list_invoices, public_invoice
 from receivables.observability import logger
 from receivables.orders import get_customer
-from receivables.pagination import decode_token, encode_token, page_size
+from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
 from receivables.payments import list_invoice_payments, public_payment
 from receivables.settings import InvoicesApiSettings, load
 from receivables.tasks import complete_task, list_tasks
 
 app = create_api()
-INVOICE_STATUSES = ("open", "partially_paid", "paid", "void", "uncollectible")
-TASK_STATUSES = ("open", "completed")
+InvoiceId = Annotated[str, Path(max_length=200)]
+Limit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")]
+NextToken = Annotated[
+    str | None, Query(max_length=2000, description="The `next_token` of the previous page.")
+]
+
+
+class TaskCompletion(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DisputeResolution(BaseModel):
+    outcome: Literal["upheld", "rejected"]
+    note: str | None = Field(default=None, max_length=2000)
 
 
 def _view(item: dict[str, Any], settings: InvoicesApiSettings) -> dict[str, Any]:
@@ -31,8 +45,14 @@ def _view(item: dict[str, Any], settings: InvoicesApiSettings) -> dict[str, Any]
     return public_invoice(item, pdf_url, hosted_url(settings.public_base_url, item))
 
 
-@app.get("/invoices/<invoice_id>")
-def read_invoice(invoice_id: str) -> Response[str]:
+@app.get(
+    "/invoices/<invoice_id>",
+    summary="Read an invoice",
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(200, "The invoice.", 401, 403, 404),
+)
+def read_invoice(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
     item = get_invoice(settings.table_name, invoice_id)
@@ -41,29 +61,44 @@ def read_invoice(invoice_id: str) -> Response[str]:
     return json_response(200, _view(item, settings))
 
 
-@app.get("/invoices")
-def read_invoices() -> Response[str]:
+@app.get(
+    "/invoices",
+    summary="List invoices, newest first, by status and customer",
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(200, "A page of invoices (`items`, `next_token`).", 400, 401, 403),
+)
+def read_invoices(
+    status: Annotated[
+        Literal["open", "partially_paid", "paid", "void", "uncollectible"] | None, Query()
+    ] = None,
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = None,
+    next_token: NextToken = None,
+) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
-    query = app.current_event.query_string_parameters or {}
-    status = query.get("status")
-    if status is not None and status not in INVOICE_STATUSES:
-        raise InvalidRequest([FieldError("status", f"Use one of {', '.join(INVOICE_STATUSES)}.")])
     items, last = list_invoices(
         settings.table_name,
         caller.storefront_id,
         status,
-        query.get("customer_id"),
-        page_size(query.get("limit")),
-        decode_token(query.get("next_token")),
+        customer_id,
+        limit or DEFAULT_LIMIT,
+        decode_token(next_token),
     )
     return json_response(
         200, {"items": [_view(i, settings) for i in items], "next_token": encode_token(last)}
     )
 
 
-@app.get("/invoices/<invoice_id>/payments")
-def read_payments(invoice_id: str) -> Response[str]:
+@app.get(
+    "/invoices/<invoice_id>/payments",
+    summary="The payments, refunds and chargebacks recorded against an invoice",
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(200, "The invoice's payments.", 401, 403, 404),
+)
+def read_payments(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
     item = get_invoice(settings.table_name, invoice_id)
@@ -73,52 +108,70 @@ def read_payments(invoice_id: str) -> Response[str]:
     return json_response(200, {"invoice_id": invoice_id, "items": payments})
 
 
-@app.get("/customers/<customer_id>")
-def read_customer(customer_id: str) -> Response[str]:
+@app.get(
+    "/customers/<customer_id>",
+    summary="Read a customer (finance scope)",
+    tags=["Customers"],
+    security=API_KEY,
+    responses=documented(200, "The customer, with its version for If-Match.", 401, 403, 404),
+)
+def read_customer(customer_id: Annotated[str, Path(max_length=200)]) -> Response[str]:
     require_caller(app, "finance")
     return json_response(200, get_customer(load(InvoicesApiSettings).table_name, customer_id))
 
 
-@app.get("/tasks")
-def read_tasks() -> Response[str]:
+@app.get(
+    "/tasks",
+    summary="Follow-up tasks for the finance team (finance scope)",
+    tags=["Tasks"],
+    security=API_KEY,
+    responses=documented(200, "A page of tasks (`items`, `next_token`).", 400, 401, 403),
+)
+def read_tasks(
+    status: Annotated[Literal["open", "completed"], Query()] = "open",
+    limit: Limit = None,
+    next_token: NextToken = None,
+) -> Response[str]:
     require_caller(app, "finance")
-    query = app.current_event.query_string_parameters or {}
-    status = query.get("status", "open")
-    if status not in TASK_STATUSES:
-        raise InvalidRequest([FieldError("status", f"Use one of {', '.join(TASK_STATUSES)}.")])
     items, last = list_tasks(
         load(InvoicesApiSettings).table_name,
         status,
-        page_size(query.get("limit")),
-        decode_token(query.get("next_token")),
+        limit or DEFAULT_LIMIT,
+        decode_token(next_token),
     )
     return json_response(200, {"items": items, "next_token": encode_token(last)})
 
 
-@app.post("/tasks/<task_id>/complete")
-def finish_task(task_id: str) -> Response[str]:
+@app.post(
+    "/tasks/<task_id>/complete",
+    summary="Complete a follow-up task, with an optional note (finance scope)",
+    tags=["Tasks"],
+    security=API_KEY,
+    responses=documented(200, "The completed task.", 401, 403, 404, 409, 415),
+)
+def finish_task(
+    task_id: Annotated[str, Path(max_length=200)],
+    completion: Annotated[TaskCompletion | None, Body()] = None,
+) -> Response[str]:
     caller = require_caller(app, "finance")
-    body = parse_json_body(app, required=False)
-    note = body.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        raise InvalidRequest([FieldError("note", "A note is text of at most 2000 characters.")])
+    note = completion.note if completion else None
     return json_response(
         200, complete_task(load(InvoicesApiSettings).table_name, task_id, caller.storefront_id, note)
     )
 
 
-@app.post("/invoices/<invoice_id>/dispute/resolve")
-def settle_dispute(invoice_id: str) -> Response[str]:
+@app.post(
+    "/invoices/<invoice_id>/dispute/resolve",
+    summary="Resolve an open dispute: upheld or rejected (finance scope)",
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(200, "The invoice after the resolution.", 401, 403, 404, 409, 415),
+)
+def settle_dispute(invoice_id: InvoiceId, resolution: Annotated[DisputeResolution, Body()]) -> Response[str]:
     caller = require_caller(app, "finance")
     settings = load(InvoicesApiSettings)
-    body = parse_json_body(app)
-    note = body.get("note")
     resolved = resolve_dispute(
-        settings.table_name,
-        invoice_id,
-        str(body.get("outcome", "")),
-        caller.storefront_id,
-        note if isinstance(note, str) else None,
+        settings.table_name, invoice_id, resolution.outcome, caller.storefront_id, resolution.note
     )
     return json_response(200, _view(resolved, settings))
 

@@ -3,9 +3,10 @@
 import hashlib
 import json
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -15,8 +16,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import aws
-from receivables.http import BadRequest, create_api, json_response, require_caller
-from receivables.intake import OrderRequest, PricedOrder, parse_order, price_order
+from receivables.http import API_KEY, IdempotencyKey, create_api, documented, json_response, require_caller
+from receivables.intake import OrderRequest, PricedOrder, price_order
 from receivables.observability import logger, metrics
 from receivables.orders import accept_order, get_order
 from receivables.settings import OrdersSettings, load
@@ -51,13 +52,16 @@ def _accept_once() -> Any:
     )(accept)
 
 
-@app.post("/orders")
-def create_order() -> Response[str]:
+@app.post(
+    "/orders",
+    summary="Accept an order; the invoice follows asynchronously",
+    tags=["Orders"],
+    security=API_KEY,
+    responses=documented(201, "The order was accepted (or replayed).", 400, 401, 403, 409, 415),
+)
+def create_order(order: Annotated[OrderRequest, Body()], idempotency_key: IdempotencyKey) -> Response[str]:
     caller = require_caller(app, "orders")
-    idempotency_key = (app.current_event.headers.get("idempotency-key") or "").strip()
-    if not idempotency_key or len(idempotency_key) > 255:
-        raise BadRequest("Send an Idempotency-Key header of 1 to 255 characters.")
-    order = parse_order(app.current_event.decoded_body)
+    idempotency_key = idempotency_key.strip()
     priced = price_order(order)
     # The same key with a semantically different order is a conflict; key order and whitespace are not.
     canonical = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -71,8 +75,14 @@ def create_order() -> Response[str]:
     return json_response(201, created, headers={"Location": f"/orders/{created['id']}"})
 
 
-@app.get("/orders/<order_id>")
-def read_order(order_id: str) -> Response[str]:
+@app.get(
+    "/orders/<order_id>",
+    summary="Read an order, with its invoice id once the invoice exists",
+    tags=["Orders"],
+    security=API_KEY,
+    responses=documented(200, "The order.", 401, 403, 404),
+)
+def read_order(order_id: Annotated[str, Path(max_length=200)]) -> Response[str]:
     caller = require_caller(app, "orders")
     return json_response(200, get_order(load(OrdersSettings).table_name, order_id, caller.storefront_id))
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables.errors import Conflict, NotFound
 from receivables.escalation import accept_offer, get_offer
-from receivables.http import create_api
+from receivables.http import LinkToken, create_api, page_responses
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
@@ -51,13 +51,23 @@ def _render(token: str, message: str | None) -> Response[str]:
     )
 
 
-@app.get("/payment-plans/<token>")
-def view_offer(token: str) -> Response[str]:
+@app.get(
+    "/payment-plans/<token>",
+    summary="The customer's payment-plan offer (HTML)",
+    tags=["Customer pages"],
+    responses=page_responses(),
+)
+def view_offer(token: LinkToken) -> Response[str]:
     return _render(token, None)
 
 
-@app.post("/payment-plans/<token>/accept")
-def accept(token: str) -> Response[str]:
+@app.post(
+    "/payment-plans/<token>/accept",
+    summary="The customer accepts the offered payment plan (form post)",
+    tags=["Customer pages"],
+    responses=page_responses(),
+)
+def accept(token: LinkToken) -> Response[str]:
     try:
         accept_offer(load(EscalationSettings).table_name, token)
     except NotFound:

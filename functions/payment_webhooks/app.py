@@ -4,17 +4,25 @@ No API key: the HMAC signature is the credential. A bad or stale signature is a 
 recorded; a replayed event is a 200 that changes nothing (docs/decisions/0011-payments.md).
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import clock
 from receivables.errors import FieldError
-from receivables.http import BadRequest, create_api, json_response
+from receivables.http import BadRequest, create_api, documented, json_response
 from receivables.observability import logger
 from receivables.payments import record
-from receivables.provider_events import MalformedEvent, ProviderEvent, parse_generic, parse_stripe
+from receivables.provider_events import (
+    GenericPaymentEvent,
+    MalformedEvent,
+    ProviderEvent,
+    StripeEvent,
+    parse_generic,
+    parse_stripe,
+)
 from receivables.seller import load_seller_profile
 from receivables.settings import WebhookSettings, load, webhook_secrets
 from receivables.webhook_signatures import SignatureInvalid, verify_generic, verify_stripe
@@ -50,8 +58,24 @@ def _apply(parse: Any, body: bytes) -> Response[str]:
     return json_response(200, {"received": True, "result": outcome.result, "invoice_id": outcome.invoice_id})
 
 
-@app.post("/webhooks/stripe")
-def stripe_webhook() -> Response[str]:
+# The signature is checked on the raw bytes before anything is parsed, so these routes validate nothing
+# up front (enable_validation=False): their parameters below only document the request in openapi.json.
+WEBHOOK_RESPONSES = documented(200, "Recorded, or a replay of a recorded event (applied once).", 400)
+
+
+@app.post(
+    "/webhooks/stripe",
+    summary="Stripe events (Stripe-Signature, 300 s tolerance)",
+    tags=["Webhooks"],
+    responses=WEBHOOK_RESPONSES,
+    enable_validation=False,
+)
+def stripe_webhook(
+    event: Annotated[StripeEvent | None, Body(description="A Stripe event object.")] = None,
+    signature: Annotated[
+        str | None, Header(alias="Stripe-Signature", description="t=<unix>,v1=<hex HMAC-SHA256>")
+    ] = None,
+) -> Response[str]:
     body = _raw_body()
     try:
         verify_stripe(
@@ -64,8 +88,21 @@ def stripe_webhook() -> Response[str]:
     return _apply(parse_stripe, body)
 
 
-@app.post("/webhooks/generic")
-def generic_webhook() -> Response[str]:
+@app.post(
+    "/webhooks/generic",
+    summary="Payments reported by banks and other providers (X-Webhook-Signature)",
+    tags=["Webhooks"],
+    responses=WEBHOOK_RESPONSES,
+    enable_validation=False,
+)
+def generic_webhook(
+    event: Annotated[GenericPaymentEvent | None, Body(description="One payment event.")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-Webhook-Timestamp", description="Unix seconds")] = None,
+    signature: Annotated[
+        str | None,
+        Header(alias="X-Webhook-Signature", description='v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>">'),
+    ] = None,
+) -> Response[str]:
     body = _raw_body()
     headers = app.current_event.headers
     try:

@@ -4,23 +4,33 @@ Every figure is read from the aggregates the stream maintains (receivables.repor
 """
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import reporting
-from receivables.http import create_api, json_response, require_caller
+from receivables.http import API_KEY, create_api, documented, json_response, require_caller
 from receivables.journal import journal_csv, load_accounts
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
 from receivables.settings import ReportsSettings, load
 
 app = create_api()
+# Dates are checked by receivables.reporting, which names each bad one in its own words.
+AsOf = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (default: today).")]
+From = Annotated[
+    str | None, Query(alias="from", max_length=10, description="YYYY-MM-DD (default: 1st of to's month).")
+]
+To = Annotated[
+    str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD, inclusive (default: today).")
+]
+JSON_OR_CSV = ("application/json", "text/csv")
 
 
-def _query() -> dict[str, str]:
-    return app.current_event.query_string_parameters or {}
+def _query(**parameters: str | None) -> dict[str, str]:
+    return {name: value for name, value in parameters.items() if value is not None}
 
 
 def _today(settings: ReportsSettings) -> date:
@@ -40,55 +50,92 @@ def _csv(body: str, filename: str) -> Response[str]:
     )
 
 
-@app.get("/reports/aging")
-def aging() -> Response[str]:
+@app.get(
+    "/reports/aging",
+    summary="Open receivables by days past due, as of a day (Accept: text/csv for CSV)",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The aging report.", 401, 403, ok_content_types=JSON_OR_CSV),
+)
+def aging(as_of: AsOf = None) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
-    as_of = reporting.as_of_parameter(_query(), _today(settings))
-    report = reporting.aging_report(settings.table_name, as_of)
+    as_of_day = reporting.as_of_parameter(_query(as_of=as_of), _today(settings))
+    report = reporting.aging_report(settings.table_name, as_of_day)
     if _csv_requested():
-        return _csv(reporting.aging_csv(as_of, report), f"aging-{as_of}.csv")
-    return json_response(200, reporting.aging_view(as_of, report))
+        return _csv(reporting.aging_csv(as_of_day, report), f"aging-{as_of_day}.csv")
+    return json_response(200, reporting.aging_view(as_of_day, report))
 
 
-@app.get("/reports/dso")
-def days_sales_outstanding() -> Response[str]:
+@app.get(
+    "/reports/dso",
+    summary="Days sales outstanding over a period (Accept: text/csv for CSV)",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The DSO report.", 401, 403, ok_content_types=JSON_OR_CSV),
+)
+def days_sales_outstanding(from_day: From = None, to_day: To = None) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
-    start, end = reporting.period_parameters(_query(), _today(settings))
+    start, end = reporting.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
     report = reporting.dso_report(settings.table_name, start, end)
     if _csv_requested():
         return _csv(reporting.dso_csv(start, end, report), f"dso-{start}-{end}.csv")
     return json_response(200, reporting.dso_view(start, end, report))
 
 
-@app.get("/reports/payment-trends")
-def payment_trends() -> Response[str]:
+@app.get(
+    "/reports/payment-trends",
+    summary="Payments received per day, week or month and method (Accept: text/csv for CSV)",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The payment trends.", 401, 403, ok_content_types=JSON_OR_CSV),
+)
+def payment_trends(
+    from_day: From = None,
+    to_day: To = None,
+    group_by: Annotated[str | None, Query(max_length=20, description="month (default) or method.")] = None,
+) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
-    start, end, group_by = reporting.trend_parameters(_query(), _today(settings))
-    groups = reporting.payment_trends(settings.table_name, start, end, group_by)
+    query = _query(**{"from": from_day, "to": to_day, "group_by": group_by})
+    start, end, group = reporting.trend_parameters(query, _today(settings))
+    groups = reporting.payment_trends(settings.table_name, start, end, group)
     if _csv_requested():
-        return _csv(reporting.trends_csv(group_by, groups), f"payment-trends-{start}-{end}.csv")
-    return json_response(200, reporting.trends_view(start, end, group_by, groups))
+        return _csv(reporting.trends_csv(group, groups), f"payment-trends-{start}-{end}.csv")
+    return json_response(200, reporting.trends_view(start, end, group, groups))
 
 
-@app.get("/customers/<customer_id>/statement")
-def statement(customer_id: str) -> Response[str]:
+@app.get(
+    "/customers/<customer_id>/statement",
+    summary="A customer's statement of account over a period (Accept: text/csv for CSV)",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The statement.", 401, 403, 404, ok_content_types=JSON_OR_CSV),
+)
+def statement(
+    customer_id: Annotated[str, Path(max_length=200)], from_day: From = None, to_day: To = None
+) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
-    start, end = reporting.period_parameters(_query(), _today(settings))
+    start, end = reporting.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
     statements = reporting.customer_statement(settings.table_name, customer_id, start, end)
     if _csv_requested():
         return _csv(reporting.statement_csv(start, statements), f"statement-{customer_id}-{start}-{end}.csv")
     return json_response(200, reporting.statement_view(customer_id, start, end, statements))
 
 
-@app.get("/exports/journal")
-def journal() -> Response[str]:
+@app.get(
+    "/exports/journal",
+    summary="The journal (bookings for the accounting system) over a period, as CSV",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The journal.", 401, 403, ok_content_types=("text/csv",)),
+)
+def journal(from_day: From = None, to_day: To = None) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
-    start, end = reporting.period_parameters(_query(), _today(settings))
+    start, end = reporting.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
     entries = reporting.journal_entries(settings.table_name, start, end)
     body = journal_csv(entries, load_accounts(settings.journal_accounts_parameter))
     return _csv(body, f"journal-{start}-{end}.csv")

@@ -6,9 +6,9 @@ mapping stays a single generic function and the domain never builds HTTP respons
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -86,11 +86,38 @@ def field_path(loc: tuple[str | int, ...]) -> str:
     return path or "body"
 
 
+# Where Powertools' request validation found an error: the first part of its location.
+_REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
+_MESSAGES_BY_ERROR_TYPE |= {
+    "json_invalid": "Body is not valid JSON",
+    "unsupported_content_type": "Send the body as application/json",
+}
+
+
 def field_errors_from_pydantic(exc: ValidationError) -> list[FieldError]:
     """One FieldError per bad field (the first problem found for it), in the order pydantic reports them."""
+    return field_errors_from_dicts(exc.errors(include_url=False))
+
+
+def field_errors_from_request_validation(raw_errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """The same, for Powertools' request validation, whose locations start with the request part:
+    ("body", "lines", 0, "quantity") or ("query", "limit")."""
+    return field_errors_from_dicts(raw_errors, request_parts=True)
+
+
+def field_errors_from_dicts(
+    raw_errors: Sequence[Mapping[str, Any]], request_parts: bool = False
+) -> list[FieldError]:
     errors: dict[str, FieldError] = {}
-    for error in exc.errors(include_url=False):
-        path = field_path(tuple(error["loc"]))
+    for error in raw_errors:
+        loc = tuple(error["loc"])
+        if request_parts and loc and loc[0] in _REQUEST_PARTS:
+            part, loc = loc[0], loc[1:]
+            if part == "body" and error["type"] == "json_invalid":
+                loc = ()  # Powertools puts the parse position here
+            elif part == "header" and loc:  # Powertools lowers header names; say them as documented
+                loc = ("-".join(word.capitalize() for word in str(loc[0]).split("-")), *loc[1:])
+        path = field_path(loc)
         if path in errors:
             continue
         message = _MESSAGES_BY_ERROR_TYPE.get(error["type"], error["msg"])

@@ -31,11 +31,3 @@ def decode_token(token: str | None) -> dict[str, Any] | None:
     if not isinstance(key, dict):
         raise InvalidRequest([FieldError("next_token", "Use the next_token of the previous page.")])
     return key
-
-
-def page_size(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidRequest([FieldError("limit", f"Use a whole number from 1 to {MAX_LIMIT}.")])
-    return int(raw)

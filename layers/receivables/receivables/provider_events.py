@@ -50,7 +50,7 @@ class ProviderEvent:
 
 
 # ------------------------------------------------------------------------------------------- Stripe
-class _StripeEvent(BaseModel):
+class StripeEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str = Field(min_length=1, max_length=255)
     type: str = Field(min_length=1, max_length=255)
@@ -105,7 +105,7 @@ class _Dispute(_StripeObject):
 
 
 def parse_stripe(body: bytes) -> ProviderEvent:
-    event = _validated(_StripeEvent, _json(body), prefix="")
+    event = _validated(StripeEvent, _json(body), prefix="")
     occurred_at = datetime.fromtimestamp(event.created, UTC).isoformat(timespec="milliseconds")
     occurred_at = occurred_at.replace("+00:00", "Z")
     common: dict[str, Any] = {
@@ -174,7 +174,7 @@ def _stripe_payment(
 
 
 # ------------------------------------------------------------------------------------------ generic
-class _GenericEvent(BaseModel):
+class GenericPaymentEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str = Field(min_length=1, max_length=255)
     type: Literal["payment.succeeded", "payment.refunded"]
@@ -204,7 +204,7 @@ class _GenericEvent(BaseModel):
 
 
 def parse_generic(body: bytes) -> ProviderEvent:
-    event = _validated(_GenericEvent, _json(body), prefix="")
+    event = _validated(GenericPaymentEvent, _json(body), prefix="")
     errors: list[FieldError] = []
     if not event.invoice_id and not event.invoice_number:
         errors.append(FieldError("invoice_id", "Send invoice_id or invoice_number."))
