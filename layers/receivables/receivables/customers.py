@@ -9,7 +9,6 @@ the address they were issued with and never change. See docs/decisions/0013-void
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -53,19 +52,6 @@ class ReminderPreferences(BaseModel):
 
     reminder_channel: Literal["email", "email_and_sms"] = "email"
     phone: Annotated[str | None, BeforeValidator(_e164)] = None
-
-
-def parse_patch(body: str | bytes | None) -> dict[str, Any]:
-    """The PATCH body as a JSON object; numbers as Decimal (overrides are stored as they came)."""
-    if body is None or not body.strip():
-        raise InvalidRequest([FieldError("body", "A JSON object is required")])
-    try:
-        data = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError):
-        raise InvalidRequest([FieldError("body", "Body is not valid JSON")]) from None
-    if not isinstance(data, dict):
-        raise InvalidRequest([FieldError("body", "Body should be a JSON object")])
-    return data
 
 
 def patched_values(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -249,22 +249,6 @@ def _count(fields: list[FieldError]) -> str:
     return f"{len(fields)} field{'s are' if len(fields) != 1 else ' is'} invalid."
 
 
-def parse_json_body(app: APIGatewayHttpResolver, required: bool = True) -> dict[str, Any]:
-    """The request body as a JSON object; anything else is a 400 naming the body."""
-    raw = app.current_event.decoded_body
-    if not raw:
-        if required:
-            raise BadRequest("Send a JSON object body.", [FieldError("body", "required")])
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise BadRequest("The body is not valid JSON.", [FieldError("body", "not valid JSON")]) from error
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.", [FieldError("body", "must be an object")])
-    return body
-
-
 _SEND_A_KEY = "Send a valid storefront API key in the x-api-key header."
 
 

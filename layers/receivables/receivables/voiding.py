@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from receivables import aws, clock, money
-from receivables.errors import Conflict, FieldError, InvalidRequest
+from receivables.errors import Conflict
 from receivables.invoices import get_invoice, invoice_key
 from receivables.items import to_item
 from receivables.outbox import new_event, outbox_put
@@ -37,16 +37,6 @@ def check_voidable(invoice: dict[str, Any]) -> None:
         raise Conflict(f"Invoice {number} is {status}; only open invoices can be voided.")
     if invoice.get("disputed"):
         raise Conflict(f"Invoice {number} is disputed; resolve the dispute first.")
-
-
-def parse_reason(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value.strip()) > MAX_REASON_LENGTH:
-        raise InvalidRequest(
-            [FieldError("reason", f"A reason is text of at most {MAX_REASON_LENGTH} characters.")]
-        )
-    return value.strip() or None
 
 
 def void_invoice(table_name: str, invoice_id: str, reason: str | None, actor: str) -> dict[str, Any]:
