@@ -14,7 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ["bench.cold_start", "bench.pdf_bench"]
+SECTIONS = [
+    "bench.cold_start",
+    "bench.pdf_bench",
+    "bench.intake_handler",
+    "bench.end_to_end",
+    "bench.dunning_reads",
+    "bench.cost_model",
+]
 
 
 def main() -> None:
