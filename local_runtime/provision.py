@@ -21,6 +21,7 @@ from local_runtime.template import ACCOUNT_ID, REGION, STACK_NAME, Resolver, Tem
 
 _NOT_EMULATED = {
     "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
     "AWS::CloudWatch::Alarm",
     "AWS::SQS::QueuePolicy",
     "AWS::S3::BucketPolicy",

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -27,9 +26,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel, Field
 
 from receivables.errors import DomainError, FieldError, InvalidRequest, field_errors_from_request_validation
+from receivables.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
-logger = Logger()
 
 
 class Unauthenticated(DomainError):
