@@ -187,11 +187,19 @@ def run_step_functions_on(timeline: Timeline) -> None:
     class SimulatedEvent(threading.Event):
         """A threading.Event whose timed wait counts simulated seconds."""
 
+        parks = True
+
         def wait(self, timeout: float | None = None) -> bool:
             if timeout is None:
                 return super().wait()
-            timeline.sleep(timeout, interrupted=self.is_set)
+            timeline.sleep(timeout, interrupted=self.is_set, parks=self.parks)
             return self.is_set()
+
+    class TaskTimeoutEvent(SimulatedEvent):
+        """A Task state's timeout: the task runs meanwhile, so the execution is busy, not parked
+        (counted as parked, `settle` returned while a Lambda task was still running)."""
+
+        parks = False
 
     class _SimulatedTime:
         @staticmethod
@@ -222,8 +230,9 @@ def run_step_functions_on(timeline: Timeline) -> None:
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     # Task timeouts and task-token/heartbeat waits block on Events these two modules create.
-    setattr(execute_state, "threading", SimpleNamespace(Event=SimulatedEvent))  # noqa: B010
-    setattr(callback, "threading", SimpleNamespace(Event=SimulatedEvent))  # noqa: B010
+    setattr(execute_state, "threading", SimpleNamespace(Event=TaskTimeoutEvent))  # noqa: B010
+    # callback imports `Event` by name: the module's name is what must change (task-token waits park)
+    setattr(callback, "Event", SimulatedEvent)  # noqa: B010
     setattr(retrier_decl, "time", _SimulatedTime)  # noqa: B010
 
 

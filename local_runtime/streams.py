@@ -27,6 +27,10 @@ from local_runtime.provision import StreamSource
 from local_runtime.template import ACCOUNT_ID, REGION
 
 Invoke = Callable[[str, Any], Any]
+# A failed batch waits before its retry, doubling from the base up to the cap. Lambda documents no
+# figures; tests that exhaust the retries (poison records) may shorten the wait, never the count.
+RETRY_BASE_SECONDS = 0.05
+RETRY_CAP_SECONDS = 2.0
 
 
 def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -160,7 +164,7 @@ class StreamConsumer:
             self._advance_over(batch)
             self.attempts, self.batch_cap = 0, 0
             return
-        self.retry_at = time.monotonic() + min(2.0, 0.05 * 2**self.attempts)
+        self.retry_at = time.monotonic() + min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**self.attempts)
 
     def _send_to_failure_destination(self, batch: list[dict[str, Any]]) -> None:
         self.sent_to_failure_destination += len(batch)

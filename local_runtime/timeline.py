@@ -19,18 +19,29 @@ class Timeline:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self.now = now
         self._deadlines: dict[int, datetime] = {}
+        self._busy: set[int] = set()  # waiters whose execution works meanwhile (a task's own timeout)
         self._ids = itertools.count()
         self._lock = threading.Lock()
 
-    def sleep(self, seconds: float, interrupted: Callable[[], bool] = lambda: False) -> bool:
+    def sleep(
+        self, seconds: float, interrupted: Callable[[], bool] = lambda: False, parks: bool = True
+    ) -> bool:
         """Waits `seconds` of simulated time; False if `interrupted` became true first."""
-        return self.wait_until(self.now() + timedelta(seconds=seconds), interrupted)
+        return self.wait_until(self.now() + timedelta(seconds=seconds), interrupted, parks)
 
-    def wait_until(self, deadline: datetime, done: Callable[[], bool] = lambda: False) -> bool:
-        """Waits until simulated time reaches `deadline` (True) or `done()` holds (False)."""
+    def wait_until(
+        self, deadline: datetime, done: Callable[[], bool] = lambda: False, parks: bool = True
+    ) -> bool:
+        """Waits until simulated time reaches `deadline` (True) or `done()` holds (False).
+
+        `parks=False`: the waiting thread's execution is busy meanwhile (a Task state waits on its
+        timeout while another thread runs the task), so it does not count as parked.
+        """
         waiter = next(self._ids)
         with self._lock:
             self._deadlines[waiter] = deadline
+            if not parks:
+                self._busy.add(waiter)
         try:
             while True:
                 if done():
@@ -41,6 +52,7 @@ class Timeline:
         finally:
             with self._lock:
                 del self._deadlines[waiter]
+                self._busy.discard(waiter)
 
     def next_deadline(self, until: datetime) -> datetime | None:
         with self._lock:
@@ -51,4 +63,4 @@ class Timeline:
         """How many waiters are waiting for a moment still in the future."""
         now = self.now()
         with self._lock:
-            return sum(1 for d in self._deadlines.values() if d > now)
+            return sum(1 for w, d in self._deadlines.items() if d > now and w not in self._busy)

@@ -6,18 +6,37 @@ transaction then marks it `sent` with the provider's message id, together with w
 records beside it (the invoice's `email_sent_at`, an outbox event). A redelivery finds `sent` and stops;
 an attempt that finds a fresh claim fails so the stream retries it later; a claim older than the lease
 belonged to an attempt that died before the provider accepted the message, so it may be claimed again.
+A send that certainly failed (the provider refused it: throttled, down) gives the claim back at once, so
+the retry sends instead of failing until the lease ends (by then a stream has spent its retries).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from receivables import aws, clock
 from receivables.items import from_item, to_item
 
 SEND_LEASE = timedelta(minutes=2)  # well above any sending function's timeout (30 s)
+# The request may have reached the provider and the reply was lost: the message may be out, keep the claim.
+_OUTCOME_UNKNOWN = (ReadTimeoutError, ConnectionClosedError)
+# Once the message is out, recording it is worth waiting for: an unrecorded send goes out again after its
+# lease. Throttling and server errors are retried beyond the SDK's own attempts (backoff 50 ms doubling).
+_RECORD_ATTEMPTS = 5
+_TRANSIENT = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ThrottlingError",  # a transaction's cancellation reasons
+    "TransactionConflict",
+}
 
 
 class SendInFlight(Exception):
@@ -42,7 +61,12 @@ def send_once(
     claimed_at = clock.iso(clock.now())
     if not _claim(table, invoice_id, purpose, claimed_at):
         return None
-    message_id = send()
+    try:
+        message_id = send()
+    except Exception as error:
+        if not isinstance(error, _OUTCOME_UNKNOWN):
+            _release(table, invoice_id, purpose, claimed_at)
+        raise
     sent_at = clock.iso(clock.now())
     mark = {
         "Update": {
@@ -62,8 +86,21 @@ def send_once(
             ),
         }
     }
-    aws.client("dynamodb").transact_write_items(TransactItems=[mark, *record(message_id, sent_at)])
+    _record_sent([mark, *record(message_id, sent_at)])
     return message_id
+
+
+def _record_sent(items: list[dict[str, Any]]) -> None:
+    for attempt in range(_RECORD_ATTEMPTS):
+        try:
+            aws.client("dynamodb").transact_write_items(TransactItems=items)
+            return
+        except ClientError as error:
+            reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])} - {"None"}
+            codes = reasons or {error.response.get("Error", {}).get("Code")}
+            if attempt + 1 == _RECORD_ATTEMPTS or not codes <= _TRANSIENT:
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _claim(table: str, invoice_id: str, purpose: str, claimed_at: str) -> bool:
@@ -88,3 +125,18 @@ def _claim(table: str, invoice_id: str, purpose: str, claimed_at: str) -> bool:
             return False
         raise SendInFlight(f"{purpose} of {invoice_id}") from None
     return True
+
+
+def _release(table: str, invoice_id: str, purpose: str, claimed_at: str) -> None:
+    """Gives our claim back after a send that did not reach the provider, so a retry may send at once."""
+    client = aws.client("dynamodb")
+    try:
+        client.delete_item(
+            TableName=table,
+            Key=to_item(send_key(invoice_id, purpose)),
+            ConditionExpression="#state = :sending AND claimed_at = :mine",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":sending": "sending", ":mine": claimed_at}),
+        )
+    except Exception:  # then the claim expires with its lease, as if this attempt had died
+        return
