@@ -4,6 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+# Every invocation renders the final notice: jinja2 and Babel are imported during init, not in the first
+# invocation (docs/decisions/0019-cold-start.md). The layer imports them lazily for the other steps.
+import receivables.rendering.emails  # noqa: F401
 from receivables.escalation import offer_payment_plan
 from receivables.observability import logger
 from receivables.seller import load_seller_profile

@@ -7,6 +7,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+# Every record renders a PDF: the renderer (fpdf2) is imported during init, not in the first invocation
+# (docs/decisions/0019-cold-start.md). The layer imports it lazily for the functions that do not render.
+import receivables.rendering.invoice_pdf  # noqa: F401
 from receivables.credit_notes import render_and_store_credit_note_pdf
 from receivables.observability import logger
 from receivables.seller import load_seller_profile

@@ -7,6 +7,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+# Every record renders an email: jinja2 and Babel are imported during init, not in the first invocation
+# (docs/decisions/0019-cold-start.md). The layer imports them lazily for the functions that send none.
+import receivables.rendering.emails  # noqa: F401
 from receivables.invoice_delivery import email_invoice
 from receivables.observability import logger
 from receivables.seller import load_seller_profile

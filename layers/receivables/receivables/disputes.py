@@ -6,15 +6,17 @@ While an invoice is disputed, dunning leaves it alone; the dispute task tells th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock
 from receivables.errors import Conflict, FieldError, InvalidRequest
 from receivables.invoices import get_invoice, invoice_key
 from receivables.items import to_item
 from receivables.outbox import new_event, outbox_put
-from receivables.provider_events import ProviderEvent
 from receivables.tasks import DISPUTES_QUEUE, NewTask, complete_open_tasks_update, task_is_open, task_put
+
+if TYPE_CHECKING:  # annotations only: the webhook parsers' pydantic models stay out of other functions
+    from receivables.provider_events import ProviderEvent
 
 MAX_REASON_LENGTH = 2000
 DISPUTABLE_STATUSES = ("open", "partially_paid")

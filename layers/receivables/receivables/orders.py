@@ -9,13 +9,17 @@ crash between the write and the idempotency record finds the same order instead 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
 from receivables.errors import Conflict, NotFound
-from receivables.intake import OrderRequest, PricedOrder, totals_json
 from receivables.items import from_item, to_item, to_value
 from receivables.outbox import new_event, outbox_put
+
+if TYPE_CHECKING:
+    # Only for annotations: intake's models and validators (email, country, VAT) cost cold-start time in
+    # every function that needs nothing here but a key (invoices imports order_key).
+    from receivables.intake import OrderRequest, PricedOrder
 
 _IDS = uuid.UUID("6f1c8f43-8f0e-4d55-9a43-3c1f0d8a3b10")
 
@@ -41,6 +45,8 @@ def accept_order(
     table_name: str, order: OrderRequest, priced: PricedOrder, storefront_id: str, idempotency_key: str
 ) -> dict[str, Any]:
     """Stores the order once and returns the 201 body."""
+    from receivables.intake import totals_json  # the caller (orders_api) has imported intake already
+
     now = clock.iso(clock.now())
     order_id = order_id_for(storefront_id, idempotency_key)
     customer_id = customer_id_for(str(order.customer.email))

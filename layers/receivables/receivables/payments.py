@@ -16,16 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
 from receivables.errors import NotFound
 from receivables.invoices import get_invoice, invoice_key, invoice_number_key
 from receivables.items import from_item, to_item, to_value
 from receivables.outbox import DomainEvent, new_event, outbox_put
-from receivables.provider_events import ProviderEvent
 from receivables.records import put_new, read
 from receivables.tasks import FINANCE_QUEUE, NewTask, task_put
+
+if TYPE_CHECKING:  # annotations only: the webhook parsers' pydantic models stay out of other functions
+    from receivables.provider_events import ProviderEvent
 
 PROVIDER_EVENT_RETENTION = timedelta(days=30)  # providers retry for up to 3 days (Stripe)
 _MAX_ATTEMPTS = 50
