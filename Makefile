@@ -71,7 +71,7 @@ openapi: $(STAMP)
 
 ## make fuzz: schemathesis from openapi.json against the local runtime, 10,000+ requests, zero 5xx
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$(or $(EXAMPLES),1000) FUZZ_MINIMUM_REQUESTS=10000 $(BIN)/pytest tests/fuzz -n 0 -s
+	FUZZ_EXAMPLES=$(or $(EXAMPLES),450) FUZZ_MINIMUM_REQUESTS=10000 $(BIN)/pytest tests/fuzz -n 0 -s
 
 ## make bench: speed and cost figures (reports, never fails on a figure)
 bench: $(STAMP) system-deps
