@@ -129,7 +129,8 @@ def history(local_system: Any) -> dict[str, Any]:
             "tax": "1.90",
             "gross": "11.90",
             "tax_breakdown": [{"rate": "19", "net": "10.00", "tax": "1.90"}],
-            "issue_date": clock.today().isoformat(),
+            # the seller-local day (the UTC date differs late in the evening): issued + 13 days, as below
+            "issue_date": (date.fromisoformat(a["issue_date"]) + timedelta(days=13)).isoformat(),
             "amount_due": "10.92",
         },
     )

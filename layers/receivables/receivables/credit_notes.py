@@ -26,7 +26,7 @@ from receivables import aws, clock, document_store, money
 from receivables.documents import InvoiceDocument
 from receivables.errors import Conflict, FieldError, InvalidRequest, field_errors_from_pydantic
 from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
-from receivables.invoices import get_invoice, invoice_key, to_document
+from receivables.invoices import days_to_pay, get_invoice, invoice_key, to_document
 from receivables.items import from_item, to_item, to_value
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import DomainEvent, new_event, outbox_put
@@ -420,7 +420,7 @@ def _events(
                     "currency": currency,
                     "total": amount(after.total),
                     "paid_at": paid_at,
-                    "days_to_pay": (clock.today() - date.fromisoformat(invoice["issue_date"])).days,
+                    "days_to_pay": days_to_pay(invoice),
                 },
             )
         )

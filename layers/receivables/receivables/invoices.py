@@ -250,6 +250,13 @@ def list_invoices(
 
 
 # ------------------------------------------------------------------------------------- presentation
+def days_to_pay(invoice: dict[str, Any]) -> int:
+    """Whole days from issuing the invoice until now. Counted between instants: today's UTC date less the
+    seller-local issue date went negative in the hours when the seller's day is ahead of UTC's."""
+    issued = datetime.fromisoformat(invoice["created_at"].replace("Z", "+00:00"))
+    return (clock.now() - issued).days
+
+
 def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -> dict[str, Any]:
     """The contract's invoice resource."""
     currency = item["currency"]

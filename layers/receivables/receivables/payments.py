@@ -14,13 +14,13 @@ a refund beyond what was paid on the invoice is taken from that credit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
 from receivables.errors import NotFound
-from receivables.invoices import get_invoice, invoice_key, invoice_number_key
+from receivables.invoices import days_to_pay, get_invoice, invoice_key, invoice_number_key
 from receivables.items import from_item, to_item, to_value
 from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.records import put_new, read
@@ -348,7 +348,6 @@ def _balance_change(invoice: dict[str, Any], balance: Balance, now: str) -> _Cha
 
 
 def _paid_data(invoice: dict[str, Any], balance: Balance, now: str) -> dict[str, Any]:
-    issued = date.fromisoformat(invoice["issue_date"])
     return {
         "invoice_id": invoice["id"],
         "number": invoice["number"],
@@ -356,7 +355,7 @@ def _paid_data(invoice: dict[str, Any], balance: Balance, now: str) -> dict[str,
         "currency": invoice["currency"],
         "total": money.format_amount(balance.total, invoice["currency"]),
         "paid_at": now,
-        "days_to_pay": (clock.today() - issued).days,
+        "days_to_pay": days_to_pay(invoice),
     }
 
 
