@@ -25,19 +25,20 @@ from receivables.credit_notes import (
     public_credit_note,
 )
 from receivables.customers import update_customer
-from receivables.errors import FieldError, NotFound
+from receivables.errors import FieldError
 from receivables.history import list_history, public_entry
 from receivables.http import (
     API_KEY,
     BadRequest,
     Caller,
     IdempotencyKey,
+    InvoiceId,
     create_api,
     documented,
     json_response,
     require_caller,
 )
-from receivables.invoices import get_invoice, hosted_url, public_invoice
+from receivables.invoices import get_own_invoice, hosted_url, public_invoice
 from receivables.money import format_amount
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
@@ -45,7 +46,6 @@ from receivables.settings import RenderSettings, load
 from receivables.voiding import MAX_REASON_LENGTH, void_invoice
 
 app = create_api()
-InvoiceId = Annotated[str, Path(max_length=200)]
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="[storefront_id, invoice_id, idempotency_key]",
     payload_validation_jmespath="request_sha256",
@@ -60,11 +60,7 @@ class AccountingApiSettings(RenderSettings):
 
 
 def _own_invoice(settings: AccountingApiSettings, invoice_id: str, caller: Caller) -> dict[str, Any]:
-    """The invoice, if it belongs to the caller's storefront; another storefront's does not exist."""
-    invoice = get_invoice(settings.table_name, invoice_id)
-    if invoice["storefront_id"] != caller.storefront_id:
-        raise NotFound(f"No invoice {invoice_id}.")
-    return invoice
+    return get_own_invoice(settings.table_name, invoice_id, caller.storefront_id)
 
 
 def _invoice_view(item: dict[str, Any], settings: AccountingApiSettings) -> dict[str, Any]:

@@ -1,15 +1,13 @@
 """`GET /invoices/{id}/escalation`: where the escalation of an invoice stands, with its history."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from receivables.errors import NotFound
 from receivables.escalation import escalation_view
-from receivables.http import API_KEY, create_api, documented, json_response, require_caller
-from receivables.invoices import get_invoice
+from receivables.http import API_KEY, InvoiceId, create_api, documented, json_response, require_caller
+from receivables.invoices import get_own_invoice
 from receivables.observability import logger
 from receivables.settings import TableSettings, load
 
@@ -23,12 +21,10 @@ app = create_api()
     security=API_KEY,
     responses=documented(200, "The escalation.", 401, 403, 404),
 )
-def read_escalation(invoice_id: Annotated[str, Path(max_length=200)]) -> Response[str]:
+def read_escalation(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     table = load(TableSettings).table_name
-    invoice = get_invoice(table, invoice_id)
-    if invoice["storefront_id"] != caller.storefront_id:
-        raise NotFound(f"No invoice {invoice_id}.")
+    invoice = get_own_invoice(table, invoice_id, caller.storefront_id)
     return json_response(200, escalation_view(table, invoice))
 
 

@@ -9,9 +9,8 @@ from pydantic import BaseModel, Field
 
 from receivables import document_store
 from receivables.disputes import resolve_dispute
-from receivables.errors import NotFound
-from receivables.http import API_KEY, create_api, documented, json_response, require_caller
-from receivables.invoices import get_invoice, hosted_url, list_invoices, public_invoice
+from receivables.http import API_KEY, InvoiceId, create_api, documented, json_response, require_caller
+from receivables.invoices import get_own_invoice, hosted_url, list_invoices, public_invoice
 from receivables.observability import logger
 from receivables.orders import get_customer
 from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
@@ -20,7 +19,6 @@ from receivables.settings import InvoicesApiSettings, load
 from receivables.tasks import complete_task, list_tasks
 
 app = create_api()
-InvoiceId = Annotated[str, Path(max_length=200)]
 Limit = Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")]
 NextToken = Annotated[
     str | None, Query(max_length=2000, description="The `next_token` of the previous page.")
@@ -55,10 +53,9 @@ def _view(item: dict[str, Any], settings: InvoicesApiSettings) -> dict[str, Any]
 def read_invoice(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
-    item = get_invoice(settings.table_name, invoice_id)
-    if item["storefront_id"] != caller.storefront_id:
-        raise NotFound(f"No invoice {invoice_id}.")
-    return json_response(200, _view(item, settings))
+    return json_response(
+        200, _view(get_own_invoice(settings.table_name, invoice_id, caller.storefront_id), settings)
+    )
 
 
 @app.get(
@@ -101,9 +98,7 @@ def read_invoices(
 def read_payments(invoice_id: InvoiceId) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
-    item = get_invoice(settings.table_name, invoice_id)
-    if item["storefront_id"] != caller.storefront_id:
-        raise NotFound(f"No invoice {invoice_id}.")
+    get_own_invoice(settings.table_name, invoice_id, caller.storefront_id)
     payments = [public_payment(p) for p in list_invoice_payments(settings.table_name, invoice_id)]
     return json_response(200, {"invoice_id": invoice_id, "items": payments})
 

@@ -11,34 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from receivables.errors import FieldError, InvalidRequest, field_path
-from receivables.intake import OrderRequest, format_rate, parse_order, price_order, totals_json
+from receivables.intake import ORDER_EXAMPLE, OrderRequest, format_rate, parse_order, price_order, totals_json
 from receivables.money import from_minor_units, minor_digits
 
 repeatable = settings(derandomize=True, database=None, deadline=None, max_examples=150)
 
-# The example from /work/shared/API.md.
-EXAMPLE_ORDER: dict[str, Any] = {
-    "external_id": "SHOP-1001",
-    "customer": {
-        "email": "anna@example.de",
-        "name": "Anna Schmidt GmbH",
-        "locale": "de",
-        "address": {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
-        "vat_id": "DE136695976",
-    },
-    "currency": "EUR",
-    "lines": [
-        {
-            "sku": "A-1",
-            "description": "Widget",
-            "quantity": "2",
-            "unit_price": "19.99",
-            "tax_rate": "19",
-            "discount_percent": "10",
-        }
-    ],
-    "payment_terms_days": 14,
-}
+# The example from /work/shared/API.md (also openapi.json's).
+EXAMPLE_ORDER: dict[str, Any] = copy.deepcopy(ORDER_EXAMPLE)
 
 
 def order_body(**changes: Any) -> dict[str, Any]:

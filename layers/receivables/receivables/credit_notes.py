@@ -12,7 +12,6 @@ See docs/decisions/0013-voids-credit-notes-history.md.
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,11 +19,11 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from receivables import aws, clock, document_store, money
+from receivables import aws, clock, document_store, json_body, money
 from receivables.documents import InvoiceDocument
-from receivables.errors import Conflict, FieldError, InvalidRequest, field_errors_from_pydantic
+from receivables.errors import Conflict, FieldError, InvalidRequest
 from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
 from receivables.invoices import days_to_pay, get_invoice, invoice_key, to_document
 from receivables.items import from_item, to_item, to_value
@@ -92,18 +91,7 @@ class CreditNoteRequest(BaseModel):
 
 def parse_credit_note(body: str | bytes | None) -> CreditNoteRequest:
     """The validated request, or InvalidRequest naming every bad field. Numbers never pass through float."""
-    if body is None or not body.strip():
-        raise InvalidRequest([FieldError("body", "A JSON object is required")])
-    try:
-        data = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError):
-        raise InvalidRequest([FieldError("body", "Body is not valid JSON")]) from None
-    if not isinstance(data, dict):
-        raise InvalidRequest([FieldError("body", "Body should be a JSON object")])
-    try:
-        return CreditNoteRequest.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidRequest(field_errors_from_pydantic(exc)) from None
+    return json_body.validated(CreditNoteRequest, body)
 
 
 # ------------------------------------------------------------------------------------ the amounts

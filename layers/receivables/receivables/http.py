@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -25,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel, Field
 
+from receivables import json_body
 from receivables.errors import DomainError, FieldError, InvalidRequest, field_errors_from_request_validation
 from receivables.observability import logger
 
@@ -131,6 +131,7 @@ def page_responses(*problems: int) -> dict[int, OpenAPIResponse]:
     return responses
 
 
+InvoiceId = Annotated[str, Path(max_length=200)]
 # The random part of a hosted-invoice or payment-plan link.
 LinkToken = Annotated[str, Path(max_length=200, description="The unguessable token of the link.")]
 
@@ -146,22 +147,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _reject_json_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
-
-
-def _json_with_decimals(raw: str) -> Any:
-    """JSON numbers become Decimal, never a binary float; NaN and Infinity are not JSON."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_json_constant)
-
-
 def create_api() -> APIGatewayHttpResolver:
     """A resolver whose failures all become problem responses.
 
     Validation is on: parameters and bodies declared with Query/Header/Body are checked against their
     types before a route runs, and the same declarations generate `openapi.json`.
     """
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_with_decimals)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body.loads)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_input(error: RequestValidationError) -> Response[str]:

@@ -8,13 +8,12 @@ its shortest repr ("0.1", not 0.1000000000000000055...). NaN and Infinity are re
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from functools import cache
-from typing import Annotated, Literal, NoReturn, Self, TypedDict, TypeVar
+from typing import Annotated, Literal, Self, TypedDict, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -29,7 +28,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import InitErrorDetails
 
-from receivables.errors import FieldError, InvalidRequest, field_errors_from_pydantic
+from receivables import json_body
 from receivables.money import MONEY_CONTEXT, format_amount, is_invoicing_currency, minor_digits, quantize
 
 Locale = Literal["de", "en"]
@@ -316,27 +315,12 @@ class OrderRequest(BaseModel):
         return _validate_with_cross_field_errors(cls, data, handler, _unit_price_errors(data))
 
 
-def _reject_json_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number")
-
-
 def parse_order(body: str | bytes | None) -> OrderRequest:
     """The validated order, or InvalidRequest listing every bad field.
 
     A missing or malformed body, or JSON that is not an object, is one error on the field "body".
     """
-    if body is None or not body.strip():
-        raise InvalidRequest([FieldError("body", "A JSON object is required")])
-    try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=_reject_json_constant)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise InvalidRequest([FieldError("body", "Body is not valid JSON")]) from None
-    if not isinstance(data, dict):
-        raise InvalidRequest([FieldError("body", "Body should be a JSON object")])
-    try:
-        return OrderRequest.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidRequest(field_errors_from_pydantic(exc)) from None
+    return json_body.validated(OrderRequest, body)
 
 
 # Pricing. Each line's net is rounded to the minor unit (it is printed on the invoice); VAT is then

@@ -250,6 +250,14 @@ def list_invoices(
 
 
 # ------------------------------------------------------------------------------------- presentation
+def get_own_invoice(table_name: str, invoice_id: str, storefront_id: str) -> dict[str, Any]:
+    """The invoice, if it belongs to the caller's storefront; another storefront's does not exist."""
+    invoice = get_invoice(table_name, invoice_id)
+    if invoice["storefront_id"] != storefront_id:
+        raise NotFound(f"No invoice {invoice_id}.")
+    return invoice
+
+
 def days_to_pay(invoice: dict[str, Any]) -> int:
     """Whole days from issuing the invoice until now. Counted between instants: today's UTC date less the
     seller-local issue date went negative in the hours when the seller's day is ahead of UTC's."""
