@@ -15,26 +15,28 @@ from hypothesis import strategies as st
 from receivables.errors import InvalidRequest
 from receivables.outbox import DomainEvent
 from receivables.payments import Balance, apply_payment, apply_refund
+from receivables.report_views import (
+    aging_csv,
+    as_of_parameter,
+    group_by_parameter,
+    period_parameters,
+    wants_csv,
+)
 from receivables.reporting import (
     InvoiceFacts,
     OpenRow,
     PaymentFact,
     StatementEntry,
     age,
-    aging_csv,
-    as_of_parameter,
     average,
     booking_day,
     bucket_for,
     dso,
-    group_by_parameter,
     group_payments,
     median,
     months,
-    period_parameters,
     project,
     running_statement,
-    wants_csv,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
