@@ -150,6 +150,8 @@ def serve_s3_endpoint(host: str, port: int) -> Any:
     from moto.server import ThreadedMotoServer
 
     with socket.socket() as probe:  # moto's server only prints when the port is taken, and hangs
+        # as moto's server itself binds: a port left in TIME_WAIT by the last `make run` is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import traceback
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -72,6 +74,14 @@ def _move_clock(system: LocalSystem, raw: bytes) -> HttpResponse:
     return _json(200, {"now": system.clock.iso(moved)})
 
 
+def _route(system: LocalSystem, request: HttpRequest) -> HttpResponse:
+    if request.raw_path.startswith("/_local/"):
+        return handle_local(system, request)
+    if request.raw_path == "/openapi.json" and request.method in ("GET", "HEAD"):
+        return _json(200, system.openapi())
+    return system.gateway.handle(request)
+
+
 def serve(system: LocalSystem, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -87,12 +97,17 @@ def serve(system: LocalSystem, host: str, port: int) -> ThreadingHTTPServer:
                 body=self.rfile.read(length) if length else b"",
                 source_ip=self.client_address[0],
             )
-            if url.path.startswith("/_local/"):
-                response = handle_local(system, request)
-            elif url.path == "/openapi.json" and request.method in ("GET", "HEAD"):
-                response = _json(200, system.openapi())
-            else:
-                response = system.gateway.handle(request)
+            try:
+                response = _route(system, request)
+            except Exception:
+                # A storefront's client must get an answer, never a dropped connection: log the cause
+                # where `make run` prints, and answer 500 as API Gateway does when an integration fails.
+                print(
+                    f"local runtime: {request.method} {url.path} failed\n{traceback.format_exc()}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                response = _problem(500, "The local runtime failed on this request; its log shows why.")
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)

@@ -215,7 +215,7 @@ class LocalSystem:
                 print(f"local runtime: background tick failed: {error}")
 
     # ------------------------------------------------------------------ settling
-    def settle(self, timeout: float = 60.0) -> bool:
+    def settle(self, timeout: float = 600.0) -> bool:
         """Waits until streams are drained and no execution is running; True if it got there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -57,33 +57,32 @@ class RunningSystem:
 
     def post_order(self, body: object, key: str, api_key: str | None = None) -> requests.Response:
         headers = {"x-api-key": api_key or self.api_key, "Idempotency-Key": key}
-        return requests.post(self.url("/orders"), json=body, headers=headers, timeout=30)
+        return requests.post(self.url("/orders"), json=body, headers=headers, timeout=120)
 
     def get_json(self, path: str, **params: Any) -> Any:
         response = requests.get(
-            self.url(path), headers={"x-api-key": self.api_key}, params=params, timeout=30
+            self.url(path), headers={"x-api-key": self.api_key}, params=params, timeout=120
         )
         assert response.status_code == 200, response.text
         return response.json()
 
-    def invoice_of(self, order_id: str, timeout: float = 10) -> dict[str, Any]:
-        """The order's invoice once it has been emailed (issued, rendered and sent)."""
-        invoice_id = eventually(
-            lambda: self.get_json(f"/orders/{order_id}").get("invoice_id"), timeout=timeout
-        )
-        return eventually(
-            lambda: (i := self.get_json(f"/invoices/{invoice_id}")).get("email_sent_at") and i,
-            timeout=timeout,
-        )
+    def invoice_of(self, order_id: str) -> dict[str, Any]:
+        """The order's invoice once the system has settled (issued, rendered and emailed)."""
+        self.settle()
+        invoice_id = self.get_json(f"/orders/{order_id}").get("invoice_id")
+        assert invoice_id, f"order {order_id} has no invoice after the system settled"
+        invoice: dict[str, Any] = self.get_json(f"/invoices/{invoice_id}")
+        assert invoice.get("email_sent_at"), f"invoice {invoice_id} was not emailed: {invoice}"
+        return invoice
 
     def emails(self) -> list[dict[str, Any]]:
-        return list(requests.get(self.url("/_local/emails"), timeout=10).json())
+        return list(requests.get(self.url("/_local/emails"), timeout=120).json())
 
     def now(self) -> int:
         """The runtime's simulated clock as Unix seconds (other tests may have moved it): sign with it."""
         from datetime import datetime
 
-        now = requests.get(self.url("/_local/clock"), timeout=10).json()["now"]
+        now = requests.get(self.url("/_local/clock"), timeout=120).json()["now"]
         return int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp())
 
     def advance_days(self, days: int) -> None:
@@ -91,7 +90,10 @@ class RunningSystem:
         assert response.status_code == 200, response.text
 
     def settle(self) -> None:
-        assert requests.post(self.url("/_local/settle"), timeout=300).json()["settled"]
+        """Returns once every stream, queue and execution is idle: then the system's answers are final."""
+        response = requests.post(self.url("/_local/settle"), timeout=900)
+        assert response.status_code == 200, response.text
+        assert response.json()["settled"], response.text
 
 
 def start_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
@@ -116,10 +118,11 @@ def start_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
             assert process.poll() is None, (state_dir / "runtime.log").read_text()
             return False
 
-    eventually(healthy, timeout=30, interval=0.2)
+    # A bound, not a guess: a start takes seconds; only a hung start (the log says why) reaches it.
+    eventually(healthy, timeout=300, interval=0.2)
     yield RunningSystem(base, state_dir / "state")
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=120)
     log.close()
 
 

@@ -17,8 +17,13 @@ def load_event(name: str) -> Any:
     return json.loads((REPOSITORY / "events" / name).read_text())
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.05) -> T:
-    """Polls until `probe` returns something truthy; fails with the last value after `timeout`."""
+def eventually(probe: Callable[[], T | None], timeout: float = 300.0, interval: float = 0.05) -> T:
+    """Polls until `probe` returns something truthy; fails with the last value after `timeout`.
+
+    Only for what settling cannot reach: a process starting, or a moment inside a fault window (the
+    system retries while SES is down, so it never settles). Everything else settles, then asserts.
+    The timeout is a bound for a hung test, far above any machine's speed, never a guess at it.
+    """
     deadline = time.monotonic() + timeout
     value = probe()
     while not value and time.monotonic() < deadline:

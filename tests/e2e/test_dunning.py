@@ -55,7 +55,7 @@ def _pay(system: RunningSystem, invoice: dict[str, Any], event_id: str, amount: 
     }
     raw = json.dumps(body).encode()
     headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
-    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
+    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
     assert response.json()["result"] == "applied", response.text
 
 
@@ -89,7 +89,7 @@ def test_a_customer_who_never_pays_gets_the_policy_then_one_escalation_then_coll
     tasks = running_system.get_json("/tasks", status="open", limit="200")["items"]
     kinds = sorted(t["kind"] for t in tasks if t["invoice_id"] == invoice["id"])
     assert kinds == ["collections", "collections_handover", "follow_up"]
-    events = requests.get(running_system.url("/_local/events"), timeout=10).json()
+    events = requests.get(running_system.url("/_local/events"), timeout=120).json()
     ours = [e["detail-type"] for e in events if e["detail"]["data"].get("invoice_id") == invoice["id"]]
     assert ours.count("invoice.escalated") == 1
     assert ours.count("invoice.sent_to_collections") == 1
@@ -134,7 +134,9 @@ def test_a_payment_during_the_escalation_ends_it(running_system: RunningSystem) 
 def test_a_dispute_pauses_dunning_until_it_is_resolved(running_system: RunningSystem) -> None:
     invoice = _invoice(running_system, "DUN-DISPUTE")
     _days(running_system, 12)  # courtesy sent (due −3 = day 11)
-    disputed = requests.post(f"{invoice['hosted_url']}/dispute", data={"reason": "Falsche Menge"}, timeout=10)
+    disputed = requests.post(
+        f"{invoice['hosted_url']}/dispute", data={"reason": "Falsche Menge"}, timeout=120
+    )
     assert disputed.status_code == 200
 
     _days(running_system, 20)
@@ -143,7 +145,7 @@ def test_a_dispute_pauses_dunning_until_it_is_resolved(running_system: RunningSy
         running_system.url(f"/invoices/{invoice['id']}/dispute/resolve"),
         json={"outcome": "rejected", "note": "Lieferschein geprüft"},
         headers={"x-api-key": running_system.api_key},
-        timeout=10,
+        timeout=120,
     )
     _days(running_system, 2)
 
@@ -166,8 +168,8 @@ def test_an_accepted_plan_creates_instalments_and_paying_them_pays_the_invoice(
     plan_url = re.search(r"(http://\S+/payment-plans/[\w-]+)", notice["text"])
     assert plan_url
 
-    page = requests.get(plan_url.group(1), timeout=10)
-    accepted = requests.post(f"{plan_url.group(1)}/accept", timeout=30)
+    page = requests.get(plan_url.group(1), timeout=120)
+    accepted = requests.post(f"{plan_url.group(1)}/accept", timeout=120)
     running_system.settle()
 
     assert page.status_code == 200

@@ -85,7 +85,7 @@ def _generic(system: RunningSystem, invoice: dict[str, Any], kind: str, event_id
     }
     raw = json.dumps(body).encode()
     headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
-    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
+    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
     assert response.status_code == 200, response.text
     return str(response.json()["result"])
 
@@ -97,7 +97,7 @@ def _stripe_payment(system: RunningSystem, invoice: dict[str, Any], event_id: st
     event["data"]["object"]["metadata"]["invoice_id"] = invoice["id"]
     raw = json.dumps(event).encode()
     headers = {"content-type": "application/json", "Stripe-Signature": stripe_signature(raw, at=system.now())}
-    response = requests.post(system.url("/webhooks/stripe"), data=raw, headers=headers, timeout=30)
+    response = requests.post(system.url("/webhooks/stripe"), data=raw, headers=headers, timeout=120)
     assert response.json()["result"] == "applied", response.text
 
 
@@ -107,7 +107,7 @@ def _finance(system: RunningSystem, method: str, path: str, body: Any, **headers
         system.url(path),
         json=body,
         headers={"x-api-key": system.api_key} | headers,
-        timeout=30,
+        timeout=120,
     )
 
 
@@ -151,7 +151,7 @@ def _run_the_flow(system: RunningSystem) -> set[str]:
     assert patched.status_code == 200, patched.text
 
     disputed = _invoice(system, "SCHEMA-DISPUTE")
-    page = requests.post(f"{disputed['hosted_url']}/dispute", data={"reason": "Falsche Menge"}, timeout=10)
+    page = requests.post(f"{disputed['hosted_url']}/dispute", data={"reason": "Falsche Menge"}, timeout=120)
     assert page.status_code == 200
     resolved = _finance(system, "POST", f"/invoices/{disputed['id']}/dispute/resolve", {"outcome": "upheld"})
     assert resolved.status_code == 200, resolved.text
@@ -178,7 +178,7 @@ def test_every_emitted_event_validates_against_its_schema(running_system: Runnin
     expected_types = _run_the_flow(running_system)
     schemas = _schemas()
 
-    events = requests.get(running_system.url("/_local/events"), timeout=10).json()
+    events = requests.get(running_system.url("/_local/events"), timeout=120).json()
 
     assert expected_types <= {e["detail-type"] for e in events}
     missing = sorted({e["detail-type"] for e in events} - schemas.keys())

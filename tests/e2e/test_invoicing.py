@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.conftest import RunningSystem
-from tests.support import chromium, eventually, load_event, non_white_fraction
+from tests.support import chromium, load_event, non_white_fraction
 
 pytestmark = pytest.mark.e2e
 
@@ -37,24 +37,24 @@ def _order(external_id: str, lines: int = 1) -> dict[str, Any]:
 
 def _get(system: RunningSystem, path: str, **params: Any) -> Any:
     response = requests.get(
-        system.url(path), headers={"x-api-key": system.api_key}, params=params, timeout=30
+        system.url(path), headers={"x-api-key": system.api_key}, params=params, timeout=120
     )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def _invoice_for(system: RunningSystem, order_id: str, timeout: float = 10) -> dict[str, Any]:
-    invoice_id = eventually(lambda: _get(system, f"/orders/{order_id}").get("invoice_id"), timeout=timeout)
-    return eventually(
-        lambda: (i := _get(system, f"/invoices/{invoice_id}")).get("email_sent_at") and i, timeout=timeout
-    )
+def _invoice_for(system: RunningSystem, order_id: str) -> dict[str, Any]:
+    return system.invoice_of(order_id)
 
 
 def _mirrored_pdf(system: RunningSystem, invoice: dict[str, Any]) -> Path:
-    """The PDF as `make run` mirrors it to .local/s3 (the mirror follows S3 within a tick)."""
+    """The PDF as `make run` mirrors it to .local/s3 (settling mirrors S3 into the state directory)."""
+    system.settle()
     year = invoice["number"].split("-")[0]
     pattern = f"*/invoices/{year}/{invoice['number']}.pdf"
-    return eventually(lambda: next((system.state_dir / "s3").glob(pattern), None))
+    pdf = next((system.state_dir / "s3").glob(pattern), None)
+    assert pdf, f"no PDF mirrored for {invoice['number']}"
+    return pdf
 
 
 def _pdf_text(system: RunningSystem, invoice: dict[str, Any], *args: str) -> str:
@@ -78,7 +78,7 @@ def test_an_order_becomes_a_numbered_invoice_with_pdf_and_one_email(running_syst
     assert "42,82 €" in text
     emails = [
         e
-        for e in requests.get(running_system.url("/_local/emails"), timeout=10).json()
+        for e in requests.get(running_system.url("/_local/emails"), timeout=120).json()
         if invoice["number"] in e["subject"]
     ]
     assert len(emails) == 1
@@ -92,7 +92,7 @@ def test_an_order_becomes_a_numbered_invoice_with_pdf_and_one_email(running_syst
     ]
     assert emails[0]["attachments"][0]["size"] > 1000
     assert invoice["hosted_url"] in emails[0]["text"]
-    pdf = requests.get(invoice["pdf_url"], timeout=10)
+    pdf = requests.get(invoice["pdf_url"], timeout=120)
     assert pdf.content.startswith(b"%PDF")
 
 
@@ -102,7 +102,7 @@ def test_concurrent_orders_get_distinct_gap_free_numbers(running_system: Running
             pool.map(lambda n: running_system.post_order(_order(f"BULK-{n}"), key=f"bulk-{n}"), range(200))
         )
     assert all(r.status_code == 201 for r in responses)
-    requests.post(running_system.url("/_local/settle"), timeout=300)
+    running_system.settle()
 
     numbers: list[str] = []
     token = None
@@ -128,7 +128,7 @@ def test_a_300_line_invoice_spans_pages_with_the_header_repeated(
         )
     )
 
-    invoice = _invoice_for(running_system, order["id"], timeout=30)
+    invoice = _invoice_for(running_system, order["id"])
 
     pages = _pdf_text(running_system, invoice).split("\f")
     pages = [p for p in pages if p.strip()]
@@ -157,10 +157,10 @@ def test_the_follow_up_task_is_listed_and_closes_once(running_system: RunningSys
         running_system.url(f"/tasks/{tasks[0]['id']}/complete"),
         json={"note": "called"},
         headers=headers,
-        timeout=10,
+        timeout=120,
     )
     again = requests.post(
-        running_system.url(f"/tasks/{tasks[0]['id']}/complete"), headers=headers, timeout=10
+        running_system.url(f"/tasks/{tasks[0]['id']}/complete"), headers=headers, timeout=120
     )
 
     assert done.status_code == 200
@@ -181,11 +181,11 @@ def test_the_hosted_page_loads_in_a_browser_and_links_the_pdf(
     assert non_white_fraction(screenshot) > 0.01
     pdf_link = re.search(r'href="([^"]+/pdf)"', dom)
     assert pdf_link
-    pdf = requests.get(pdf_link.group(1).replace("&amp;", "&"), timeout=10)
+    pdf = requests.get(pdf_link.group(1).replace("&amp;", "&"), timeout=120)
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    assert requests.get(running_system.url("/i/not-a-real-token"), timeout=10).status_code == 404
+    assert requests.get(running_system.url("/i/not-a-real-token"), timeout=120).status_code == 404
 
 
 def test_a_customer_dispute_flags_the_invoice_and_creates_a_task(running_system: RunningSystem) -> None:
@@ -193,9 +193,9 @@ def test_a_customer_dispute_flags_the_invoice_and_creates_a_task(running_system:
     invoice = _invoice_for(running_system, order["id"])
 
     posted = requests.post(
-        f"{invoice['hosted_url']}/dispute", data={"reason": "Nur 1 Widget geliefert"}, timeout=10
+        f"{invoice['hosted_url']}/dispute", data={"reason": "Nur 1 Widget geliefert"}, timeout=120
     )
-    twice = requests.post(f"{invoice['hosted_url']}/dispute", data={"reason": "nochmal"}, timeout=10)
+    twice = requests.post(f"{invoice['hosted_url']}/dispute", data={"reason": "nochmal"}, timeout=120)
 
     assert posted.status_code == 200
     assert twice.status_code == 409
@@ -203,11 +203,10 @@ def test_a_customer_dispute_flags_the_invoice_and_creates_a_task(running_system:
     assert disputed["disputed"] is True
     tasks = _get(running_system, "/tasks", status="open", limit="200")["items"]
     assert any(t["kind"] == "dispute" and t["invoice_id"] == invoice["id"] for t in tasks)
-    events = eventually(
-        lambda: [
-            e
-            for e in requests.get(running_system.url("/_local/events"), timeout=10).json()
-            if e["detail-type"] == "invoice.disputed" and e["detail"]["data"]["invoice_id"] == invoice["id"]
-        ]
-    )
+    running_system.settle()
+    events = [
+        e
+        for e in requests.get(running_system.url("/_local/events"), timeout=120).json()
+        if e["detail-type"] == "invoice.disputed" and e["detail"]["data"]["invoice_id"] == invoice["id"]
+    ]
     assert len(events) == 1

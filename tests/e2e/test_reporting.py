@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from tests.conftest import RunningSystem, start_runtime
-from tests.support import eventually, generic_signature_headers, load_event
+from tests.support import generic_signature_headers, load_event
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ ONE_DAY = Decimal("0.1")
 
 # ------------------------------------------------------------------------------------ driving it
 def _now(system: RunningSystem) -> datetime:
-    text = requests.get(system.url("/_local/clock"), timeout=10).json()["now"]
+    text = requests.get(system.url("/_local/clock"), timeout=120).json()["now"]
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
@@ -75,7 +75,7 @@ def _webhook(
     }
     raw = json.dumps(body).encode()
     headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=int(now.timestamp()))
-    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
+    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
     assert response.status_code == 200, response.text
     assert response.json()["result"] == "applied", response.text
 
@@ -327,7 +327,8 @@ def test_a_scripted_month_reports_what_the_raw_records_say_and_a_replay_changes_
 
     # the nightly schedule wrote the first day's journal to S3 (mirrored into the state directory)
     first_day = f"exports/journal/{start.year}/{start.isoformat()}.csv"
-    stored = eventually(lambda: next(iter(system.state_dir.glob(f"s3/*/{first_day}")), None))
+    system.settle()
+    stored = next(iter(system.state_dir.glob(f"s3/*/{first_day}")))
     one_day = _get(
         system, "/exports/journal", accept="text/csv", **{"from": start.isoformat(), "to": start.isoformat()}
     )

@@ -64,9 +64,7 @@ def test_an_ses_outage_holds_invoice_emails_back_until_ses_is_back_then_each_goe
     with inject("ses", "SendRawEmail", "ServiceUnavailable", message="Service unavailable") as outage:
         orders = [create_order(local_system, f"SES-OUTAGE-{n}") for n in range(3)]
         # every invoice issued and rendered, its email refused, then refused again on redelivery
-        eventually(
-            lambda: outage.injected >= 5 and all(_rendered(local_system, o) for o in orders), timeout=20
-        )
+        eventually(lambda: outage.injected >= 5 and all(_rendered(local_system, o) for o in orders))
         during = [invoice_of(local_system, order) for order in orders]
         outage.clear()
         assert local_system.settle()
@@ -98,7 +96,7 @@ def test_payment_confirmations_survive_an_ses_outage_and_payments_are_applied_ex
                 generic_payment(local_system, second, "bank-ses-outage-2", "22.82"),
             )
         ]
-        eventually(lambda: outage.injected >= 4, timeout=20)
+        eventually(lambda: outage.injected >= 4)
         assert len(local_system.emails()) == before  # nothing went out meanwhile
         outage.clear()
         assert local_system.settle()

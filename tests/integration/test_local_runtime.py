@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support import REPOSITORY, eventually
+from tests.support import REPOSITORY
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,10 @@ def _run_probe_machine(system: Any, name: str, api_key: str) -> dict[str, Any]:
     client = boto3.client("stepfunctions")
     arn = next(a for n, a in system.topology.state_machines.items() if n.endswith("ProbeStateMachine"))
     execution = client.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"api_key": api_key}))
-    return eventually(
-        lambda: (
-            (d := client.describe_execution(executionArn=execution["executionArn"]))["status"] != "RUNNING"
-            and d
-        ),
-        timeout=20,
-    )
+    assert system.settle()
+    described: dict[str, Any] = client.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] != "RUNNING", described
+    return described
 
 
 def test_a_state_machine_task_runs_our_handler(system: Any) -> None:

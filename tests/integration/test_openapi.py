@@ -69,7 +69,7 @@ def test_the_order_body_is_the_intake_model() -> None:
 
 
 def test_the_runtime_serves_the_committed_document(running_system: Any) -> None:
-    response = requests.get(running_system.url("/openapi.json"), timeout=30)
+    response = requests.get(running_system.url("/openapi.json"), timeout=120)
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")

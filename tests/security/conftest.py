@@ -163,7 +163,7 @@ def _stripe(system: RunningSystem, invoice: dict[str, Any], cents: int, day: Day
     signature = stripe_signature(body, secret=secret, at=system.now())
     day.secrets |= {signature, signature.split("v1=")[1]}
     headers = {"content-type": "application/json", "Stripe-Signature": signature}
-    return requests.post(system.url("/webhooks/stripe"), data=body, headers=headers, timeout=30).status_code
+    return requests.post(system.url("/webhooks/stripe"), data=body, headers=headers, timeout=120).status_code
 
 
 def _generic(system: RunningSystem, invoice: dict[str, Any], event_id: str, day: Day, secret: str) -> int:
@@ -177,7 +177,7 @@ def _generic(system: RunningSystem, invoice: dict[str, Any], event_id: str, day:
     headers = generic_signature_headers(raw, secret=secret, at=system.now())
     day.secrets |= {headers["X-Webhook-Signature"], headers["X-Webhook-Signature"].split("v1=")[1]}
     headers["content-type"] = "application/json"
-    return requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30).status_code
+    return requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=120).status_code
 
 
 def live_a_day(system: RunningSystem, day: Day) -> None:
@@ -191,9 +191,9 @@ def live_a_day(system: RunningSystem, day: Day) -> None:
     created = system.post_order(order_body("SEC-1"), key="sec-1")
     assert created.status_code == 201, created.text
     invoice = system.invoice_of(created.json()["id"])
-    page = requests.get(local_url(system, invoice["hosted_url"]), timeout=30)
-    pdf = requests.get(local_url(system, invoice["hosted_url"]) + "/pdf", timeout=30)
-    guessed = requests.get(system.url("/i/" + "A" * 32), timeout=30)
+    page = requests.get(local_url(system, invoice["hosted_url"]), timeout=120)
+    pdf = requests.get(local_url(system, invoice["hosted_url"]) + "/pdf", timeout=120)
+    guessed = requests.get(system.url("/i/" + "A" * 32), timeout=120)
     assert (page.status_code, pdf.status_code, guessed.status_code) == (200, 200, 404)
     day.tokens.add(invoice["hosted_url"].rsplit("/", 1)[1])
 
@@ -210,7 +210,7 @@ def live_a_day(system: RunningSystem, day: Day) -> None:
         system.url(f"/invoices/{invoice['id']}/credit-notes"),
         json={"amount": "11.90", "tax_rate": "19", "reason": "Ein Widget beschädigt geliefert"},
         headers={"x-api-key": API_KEY, "Idempotency-Key": "sec-credit-1"},
-        timeout=30,
+        timeout=120,
     )
     assert credit.status_code == 201, credit.text
     system.settle()
@@ -227,8 +227,8 @@ def live_a_day(system: RunningSystem, day: Day) -> None:
     plan = re.search(r"http://\S+/payment-plans/([\w-]+)", notice["text"])
     assert plan, notice["text"]
     day.tokens.add(plan.group(1))
-    offer = requests.get(local_url(system, plan.group(0)), timeout=30)
-    accepted = requests.post(local_url(system, plan.group(0)) + "/accept", timeout=30)
+    offer = requests.get(local_url(system, plan.group(0)), timeout=120)
+    accepted = requests.post(local_url(system, plan.group(0)) + "/accept", timeout=120)
     system.settle()
     assert (offer.status_code, accepted.status_code) == (200, 200)
     assert system.get_json(f"/invoices/{unpaid['id']}/escalation")["state"] == "payment_plan"
