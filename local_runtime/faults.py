@@ -224,12 +224,12 @@ def run_concurrently(functions: Functions, logical_id: str, events: list[Any]) -
     def run(index: int) -> None:
         context = LambdaContext(function.name, function.memory_mb, function.timeout_seconds)
         try:
-            results[index] = handlers[index](events[index], context)
+            with functions.environment_of(function):
+                results[index] = handlers[index](events[index], context)
         except Exception as error:  # reported to the caller, as Lambda reports a function error
             results[index] = error
 
     with functions._lock:
-        functions._apply_environment(function)
         threads = [threading.Thread(target=run, args=(n,)) for n in range(len(events))]
         for thread in threads:
             thread.start()
