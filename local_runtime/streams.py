@@ -220,9 +220,9 @@ class StreamPump:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = 10.0) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=grace_seconds)
 
     @property
     def alive(self) -> bool:

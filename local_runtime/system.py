@@ -120,10 +120,11 @@ class LocalSystem:
         self.ready = True
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stops delivering; work in flight gets `grace_seconds` to finish (the state is in memory)."""
         self._stop.set()
-        self.pump.stop()
-        self._background.join(timeout=5)
+        self.pump.stop(grace_seconds)
+        self._background.join(timeout=grace_seconds)
         self._aws_server.stop()
         os.environ.pop("AWS_ENDPOINT_URL_S3", None)
         if self._mock is not None:
