@@ -25,7 +25,7 @@ from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
 from local_runtime.schedules import fire_times, scheduled_event
 from local_runtime.streams import StreamPump
-from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template
+from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template, samconfig_parameter_overrides
 from local_runtime.timeline import Timeline
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -79,8 +79,13 @@ class LocalSystem:
         self.state_dir = state_dir or REPOSITORY / ".local"
         self.public_url = public_url
         self.aws_port = aws_port or _free_port()
-        # Links in emails and pages point at this runtime's HTTP port.
-        self.parameter_overrides = {"PublicBaseUrl": public_url} | (parameter_overrides or {})
+        # samconfig.toml's dev samples (the template has no production defaults); links in emails and
+        # pages point at this runtime's HTTP port.
+        self.parameter_overrides = (
+            samconfig_parameter_overrides(REPOSITORY / "samconfig.toml")
+            | {"PublicBaseUrl": public_url}
+            | (parameter_overrides or {})
+        )
         self.ready = False
         self._mock: Any = None
         self._openapi: dict[str, Any] | None = None
@@ -172,7 +177,11 @@ class LocalSystem:
         ]
         for schedule in self.topology.schedules:
             times = fire_times(
-                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+                schedule.expression,
+                self._schedule_anchor,
+                self._schedules_checked_until,
+                until,
+                schedule.timezone,
             )
             candidates += times[:1]
         return min(candidates) if candidates else None
@@ -181,7 +190,11 @@ class LocalSystem:
         due: list[tuple[datetime, Schedule]] = []
         for schedule in self.topology.schedules:
             times = fire_times(
-                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+                schedule.expression,
+                self._schedule_anchor,
+                self._schedules_checked_until,
+                until,
+                schedule.timezone,
             )
             due += [(t, schedule) for t in times]
         for at, schedule in sorted(due, key=lambda pair: pair[0]):

@@ -23,6 +23,18 @@ from tests.support import REPOSITORY
 # each one is granted.
 STAR_ONLY_ACTIONS = {
     "sns:Publish": "SMS reminders to a phone number have no ARN; NotResource excludes every topic",
+} | {
+    f"logs:{action}": "Step Functions' log delivery to CloudWatch Logs (vended logs) has no resource level"
+    for action in (
+        "CreateLogDelivery",
+        "GetLogDelivery",
+        "UpdateLogDelivery",
+        "DeleteLogDelivery",
+        "ListLogDeliveries",
+        "PutResourcePolicy",
+        "DescribeResourcePolicies",
+        "DescribeLogGroups",
+    )
 }
 # AWS managed policies SAM attaches, with why each is acceptable.
 MANAGED_POLICIES = {
@@ -34,6 +46,9 @@ MANAGED_POLICIES = {
     ),
     "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole": (
         "the stream event source mapping reads with the function's role; a Deny confines it to our stream"
+    ),
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup": (
+        "AWS Backup's own role for taking the table's backups (TableBackupRole); no restore permissions"
     ),
 }
 # SAM policy templates that expand to exactly one action on the one named resource. The others grant more
