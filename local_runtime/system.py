@@ -24,6 +24,7 @@ from local_runtime import moto_hooks
 from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
 from local_runtime.schedules import fire_times, scheduled_event
+from local_runtime.ses_feedback import SesFeedback
 from local_runtime.streams import StreamPump
 from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template, samconfig_parameter_overrides
 from local_runtime.timeline import Timeline
@@ -116,6 +117,9 @@ class LocalSystem:
         self._schedule_anchor = clock.now()
         self._capture_queues = [self._capture_bus(bus) for bus in self.topology.event_buses]
         self.gateway = Gateway(self.topology.routes, self.topology.functions)
+        self.ses_feedback = SesFeedback.from_template(
+            template, self.resolver, self.topology.functions.invoke, lambda: clock.iso(clock.now())
+        )
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
         self.pump.start()
         from local_runtime.seed import seed
@@ -223,6 +227,7 @@ class LocalSystem:
             try:
                 with self._schedule_lock:
                     self._run_schedules_until(self.clock.now())
+                self.ses_feedback.deliver_pending()
                 self.collect_outputs()
             except Exception as error:
                 print(f"local runtime: background tick failed: {error}")
@@ -233,8 +238,9 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
+            fed_back = self.ses_feedback.deliver_pending()  # SES's reports on the mail sent meanwhile
             # the second wait makes sure nothing woke up while executions were checked
-            if drained and not self._executions_running() and self.pump.wait_until_idle(1.0):
+            if drained and not fed_back and not self._executions_running() and self.pump.wait_until_idle(1.0):
                 self.collect_outputs()
                 return True
             time.sleep(0.02)
