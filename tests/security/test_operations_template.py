@@ -172,3 +172,50 @@ def test_production_parameters_have_no_default(template: dict[str, Any]) -> None
     with_default = [name for name in PRODUCTION_PARAMETERS if "Default" in template["Parameters"][name]]
 
     assert with_default == []
+
+
+def test_the_api_is_throttled_and_every_public_route_has_its_own_limit(template: dict[str, Any]) -> None:
+    api = template["Resources"]["HttpApi"]["Properties"]
+    public = {
+        f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+        for resource in _of_type(template, "AWS::Serverless::Function").values()
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+
+    assert api["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+    }
+    assert {"POST /webhooks/stripe", "GET /i/{token}", "POST /payment-plans/{token}/accept"} <= public
+    default_rate = template["Parameters"]["ApiThrottlingRateLimit"]["Default"]
+    for route in public:
+        assert 0 < api["RouteSettings"][route]["ThrottlingRateLimit"] <= default_rate, route
+
+
+PUBLIC_FUNCTIONS = ["HostedInvoiceFunction", "PaymentPlansFunction", "PaymentWebhooksFunction"]
+
+
+@pytest.mark.parametrize("function", PUBLIC_FUNCTIONS)
+def test_public_functions_reach_only_their_keys_and_delete_nothing(
+    template: dict[str, Any], function: str
+) -> None:
+    statements = [
+        statement
+        for policy in template["Resources"][function]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+        if any(str(action).startswith("dynamodb:") for action in _listed(statement["Action"]))
+    ]
+
+    assert statements
+    for statement in statements:
+        assert "dynamodb:DeleteItem" not in _listed(statement["Action"])
+        assert statement["Resource"] == {"Fn::GetAtt": ["ReceivablesTable", "Arn"]}  # no index
+        prefixes = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert prefixes
+        assert all(p.endswith("#*") and len(p) > 3 for p in prefixes), prefixes
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
