@@ -219,3 +219,21 @@ def test_public_functions_reach_only_their_keys_and_delete_nothing(
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_every_function_that_sends_email_sends_through_the_configuration_set(
+    template: dict[str, Any],
+) -> None:
+    senders = {
+        lid: resource
+        for lid, resource in _of_type(template, "AWS::Serverless::Function").items()
+        if "ses:SendRawEmail" in str(resource["Properties"].get("Policies"))
+    }
+
+    assert len(senders) >= 4
+    for logical_id, resource in senders.items():
+        variables = resource["Properties"]["Environment"]["Variables"]
+        assert variables["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}, logical_id
+    destination = template["Resources"]["EmailFeedbackDestination"]["Properties"]["EventDestination"]
+    assert set(destination["MatchingEventTypes"]) >= {"bounce", "complaint", "delivery"}
+    assert destination["SnsDestination"]["TopicARN"] == {"Ref": "EmailFeedbackTopic"}
