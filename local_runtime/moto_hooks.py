@@ -288,10 +288,11 @@ class SentEmail:
     configuration_set: str | None = None
 
 
-def sent_emails() -> list[SentEmail]:
+def sent_emails(start: int = 0) -> list[SentEmail]:
+    """Every message SES accepted, in order; from the `start`-th on (the list only grows)."""
     backend = ses_backends[ACCOUNT_ID][REGION]
     emails: list[SentEmail] = []
-    for message in list(backend.sent_messages):
+    for message in list(backend.sent_messages[start:]):
         if isinstance(message, RawMessage):
             destinations = list(message.destinations)
             emails.append(

@@ -31,6 +31,13 @@ _NOT_EMULATED = {
     "AWS::IAM::Policy",
     "AWS::Serverless::HttpApi",
     "AWS::Serverless::LayerVersion",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::Backup::BackupVault",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
+    # read by local_runtime/ses_feedback.py, which emulates the configuration set's event publishing
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
 }
 
 

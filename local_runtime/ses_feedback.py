@@ -5,8 +5,9 @@ complaint, to `success@…` is delivered; a configuration set with an SNS event 
 such event to its topic, and the topic invokes its subscribers. Here: every email sent through a
 configuration set that the template gives an SNS event destination produces the same events (the real
 event-publishing JSON), published to that topic's subscribers as the template declares them
-(`Events: Type: SNS` on a function), wrapped as SNS wraps them for Lambda. Addresses outside the simulator
-produce a delivery, as a working mailbox would.
+(`Events: Type: SNS` on a function), wrapped as SNS wraps them for Lambda. Only the simulator's
+addresses report: a real mailbox is not emulated, so mail to any other address stays `sent` locally (and
+the runtime does not run a feedback invocation for every email it sends).
 
 The runtime calls `deliver_pending()` while it settles: a send is answered once it is recorded, never
 inside the send itself (SES reports seconds later, after the sender has committed its record).
@@ -49,7 +50,7 @@ class SesFeedback:
         self.subscribers = subscribers  # topic ARN -> function names
         self._invoke = invoke
         self._now = now
-        self._seen: set[str] = set()
+        self._seen = 0  # messages already answered (SES's sent list only grows)
         self._lock = threading.Lock()
 
     @classmethod
@@ -79,10 +80,9 @@ class SesFeedback:
         """Publishes the events of every email sent since the last call; returns how many it delivered."""
         delivered = 0
         with self._lock:
-            for sent in moto_hooks.sent_emails():
-                if sent.message_id in self._seen:
-                    continue
-                self._seen.add(sent.message_id)
+            news = moto_hooks.sent_emails(start=self._seen)
+            self._seen += len(news)
+            for sent in news:
                 for destination in self.destinations:
                     if destination.configuration_set != sent.configuration_set:
                         continue
@@ -118,7 +118,7 @@ def simulated_events(sent: moto_hooks.SentEmail, at: str) -> list[dict[str, Any]
         elif mailbox == "suppressionlist":
             bounce = _bounce(address, at, "OnAccountSuppressionList")
             events.append({"eventType": "Bounce", "mail": mail, "bounce": bounce})
-        else:
+        elif mailbox in ("success", "complaint"):
             delivered.append(address)
             if mailbox == "complaint":
                 events.append({"eventType": "Complaint", "mail": mail, "complaint": _complaint(address, at)})

@@ -140,7 +140,6 @@ def test_the_trail_lists_issue_delivery_payment_and_void_oldest_first(local_syst
         ("system", "issued"),
         ("system", "PDF rendered"),
         ("system", "invoice emailed"),
-        ("email", "invoice email delivered"),  # SES's feedback on the invoice email
         ("stripe", f"payment_intent.succeeded {stripe['id']}"),
     ]
     assert [i["at"] for i in items] == sorted(i["at"] for i in items)
