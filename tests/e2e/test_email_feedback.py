@@ -17,8 +17,8 @@ def _emailed_invoice(system: RunningSystem, external_id: str, email: str) -> dic
     body = load_event("http/create_order_body.json") | {"external_id": external_id}
     body["customer"] = body["customer"] | {"email": email}
     order = system.post_order(body, key=external_id).json()
+    system.settle()  # issued, rendered, emailed; SES reports on the email and the feedback is applied
     invoice = system.invoice_of(order["id"])
-    system.settle()  # SES reports on the email; the feedback is applied
     return dict(system.get_json(f"/invoices/{invoice['id']}"))
 
 
