@@ -18,6 +18,9 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
   of `retrier_decl`). All of them wait on the simulated clock instead (local_runtime/timeline.py).
   `Execution.stop` (the interpreter's StopExecution) also wakes the execution's task-token waits.
 - SES `sent_messages` and S3 `buckets`: read to show people what the system sent and stored.
+- SES `EmailResponse.send_raw_email` ignores `ConfigurationSetName`: we note it per message id, so the
+  local event publishing (local_runtime/ses_feedback.py) knows which messages went through which set.
+- SESv2 has no `PutSuppressedDestination`: a minimal one keeps the account's suppression list.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
+from moto.ses.responses import EmailResponse
+from moto.sesv2.responses import SESV2Response
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 
 from local_runtime.template import ACCOUNT_ID, REGION
@@ -50,6 +55,8 @@ def start_emulated_aws() -> Any:
     """Starts moto in this process with Step Functions' ASL interpreter switched on."""
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
+    _note_configuration_sets()
+    _keep_a_suppression_list()
     _serialise_item_operations()
     _publish_stream_records_on_commit_only()
     return mock
@@ -246,6 +253,32 @@ def route_lambda_invocations(dispatch: LambdaDispatcher) -> None:
     LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
 
 
+_moto_send_raw_email = EmailResponse.send_raw_email
+_CONFIGURATION_SETS: dict[str, str] = {}  # SES message id -> the configuration set it was sent through
+SUPPRESSED_DESTINATIONS: dict[str, str] = {}  # address -> reason (BOUNCE, COMPLAINT)
+
+
+def _note_configuration_sets() -> None:
+    def send_raw_email(self: EmailResponse) -> Any:
+        result = _moto_send_raw_email(self)
+        configuration_set = self._get_param("ConfigurationSetName")
+        if configuration_set:
+            sent: dict[str, Any] = result.result  # type: ignore[assignment]  # {"MessageId": ...}
+            _CONFIGURATION_SETS[sent["MessageId"]] = configuration_set
+        return result
+
+    EmailResponse.send_raw_email = send_raw_email  # type: ignore[method-assign]
+
+
+def _keep_a_suppression_list() -> None:
+    def put_suppressed_destination(self: SESV2Response) -> str:
+        params = json.loads(self.body)
+        SUPPRESSED_DESTINATIONS[str(params["EmailAddress"]).lower()] = str(params["Reason"])
+        return "{}"
+
+    SESV2Response.put_suppressed_destination = put_suppressed_destination  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class SentEmail:
     message_id: str
@@ -254,15 +287,27 @@ class SentEmail:
     raw: str | None  # MIME text, when sent raw (with attachments)
     subject: str | None
     body: str | None
+    configuration_set: str | None = None
 
 
-def sent_emails() -> list[SentEmail]:
+def sent_emails(start: int = 0) -> list[SentEmail]:
+    """Every message SES accepted, in order; from the `start`-th on (the list only grows)."""
     backend = ses_backends[ACCOUNT_ID][REGION]
     emails: list[SentEmail] = []
-    for message in list(backend.sent_messages):
+    for message in list(backend.sent_messages[start:]):
         if isinstance(message, RawMessage):
             destinations = list(message.destinations)
-            emails.append(SentEmail(message.id, message.source, destinations, message.raw_data, None, None))
+            emails.append(
+                SentEmail(
+                    message.id,
+                    message.source,
+                    destinations,
+                    message.raw_data,
+                    None,
+                    None,
+                    _CONFIGURATION_SETS.get(message.id),
+                )
+            )
         elif isinstance(message, Message):
             destinations = [a for values in message.destinations.values() for a in values]
             emails.append(

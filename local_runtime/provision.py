@@ -31,6 +31,13 @@ _NOT_EMULATED = {
     "AWS::IAM::Policy",
     "AWS::Serverless::HttpApi",
     "AWS::Serverless::LayerVersion",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::Backup::BackupVault",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
+    # read by local_runtime/ses_feedback.py, which emulates the configuration set's event publishing
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
 }
 
 
@@ -69,6 +76,7 @@ class Schedule:
     function_name: str | None
     state_machine_arn: str | None
     payload: Any
+    timezone: str = "UTC"  # ScheduleV2's ScheduleExpressionTimezone: cron fields read on that clock
 
 
 @dataclass
@@ -212,9 +220,24 @@ def _create_bucket(
     props = _props(resolver, resource)
     name = resolver.refs[logical_id]
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(
+        Bucket=name,
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+        ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled", False)),
+    )
     if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if "Rule" in props.get("ObjectLockConfiguration", {}):
+        # Issued documents are immutable here too: a delete or overwrite fails as it would on AWS.
+        default = props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+        period = {k: int(v) for k, v in default.items() if k in ("Days", "Years")}
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": default["Mode"], **period}},  # type: ignore[typeddict-item]
+            },
+        )
     if "BucketEncryption" in props:
         s3.put_bucket_encryption(
             Bucket=name,
@@ -347,8 +370,9 @@ def _add_event_source(
         enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
         if enabled:
             payload = json.loads(props["Input"]) if "Input" in props else None
+            timezone = props.get("ScheduleExpressionTimezone", "UTC")
             topology.schedules.append(
-                Schedule(f"{function_name}/{event_name}", expression, function_name, None, payload)
+                Schedule(f"{function_name}/{event_name}", expression, function_name, None, payload, timezone)
             )
     # HttpApi events are collected with their API's authorizers in _collect_routes.
 

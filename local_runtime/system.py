@@ -24,8 +24,9 @@ from local_runtime import moto_hooks
 from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
 from local_runtime.schedules import fire_times, scheduled_event
+from local_runtime.ses_feedback import SesFeedback
 from local_runtime.streams import StreamPump
-from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template
+from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template, samconfig_parameter_overrides
 from local_runtime.timeline import Timeline
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -79,8 +80,13 @@ class LocalSystem:
         self.state_dir = state_dir or REPOSITORY / ".local"
         self.public_url = public_url
         self.aws_port = aws_port or _free_port()
-        # Links in emails and pages point at this runtime's HTTP port.
-        self.parameter_overrides = {"PublicBaseUrl": public_url} | (parameter_overrides or {})
+        # samconfig.toml's dev samples (the template has no production defaults); links in emails and
+        # pages point at this runtime's HTTP port.
+        self.parameter_overrides = (
+            samconfig_parameter_overrides(REPOSITORY / "samconfig.toml")
+            | {"PublicBaseUrl": public_url}
+            | (parameter_overrides or {})
+        )
         self.ready = False
         self._mock: Any = None
         self._openapi: dict[str, Any] | None = None
@@ -111,6 +117,9 @@ class LocalSystem:
         self._schedule_anchor = clock.now()
         self._capture_queues = [self._capture_bus(bus) for bus in self.topology.event_buses]
         self.gateway = Gateway(self.topology.routes, self.topology.functions)
+        self.ses_feedback = SesFeedback.from_template(
+            template, self.resolver, self.topology.functions.invoke, lambda: clock.iso(clock.now())
+        )
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
         self.pump.start()
         from local_runtime.seed import seed
@@ -173,7 +182,11 @@ class LocalSystem:
         ]
         for schedule in self.topology.schedules:
             times = fire_times(
-                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+                schedule.expression,
+                self._schedule_anchor,
+                self._schedules_checked_until,
+                until,
+                schedule.timezone,
             )
             candidates += times[:1]
         return min(candidates) if candidates else None
@@ -182,7 +195,11 @@ class LocalSystem:
         due: list[tuple[datetime, Schedule]] = []
         for schedule in self.topology.schedules:
             times = fire_times(
-                schedule.expression, self._schedule_anchor, self._schedules_checked_until, until
+                schedule.expression,
+                self._schedule_anchor,
+                self._schedules_checked_until,
+                until,
+                schedule.timezone,
             )
             due += [(t, schedule) for t in times]
         for at, schedule in sorted(due, key=lambda pair: pair[0]):
@@ -211,6 +228,7 @@ class LocalSystem:
             try:
                 with self._schedule_lock:
                     self._run_schedules_until(self.clock.now())
+                self.ses_feedback.deliver_pending()
                 self.collect_outputs()
             except Exception as error:
                 print(f"local runtime: background tick failed: {error}")
@@ -221,8 +239,9 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
+            fed_back = self.ses_feedback.deliver_pending()  # SES's reports on the mail sent meanwhile
             # the second wait makes sure nothing woke up while executions were checked
-            if drained and not self._executions_running() and self.pump.wait_until_idle(1.0):
+            if drained and not fed_back and not self._executions_running() and self.pump.wait_until_idle(1.0):
                 self.collect_outputs()
                 return True
             time.sleep(0.02)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,23 @@ def _tag_constructor(name: str) -> Any:
 
 for _tag, _name in _SHORT_TAGS.items():
     _CfnLoader.add_constructor(_tag, _tag_constructor(_name))
+
+
+def samconfig_parameter_overrides(path: Path, environment: str = "dev") -> dict[str, str]:
+    """The parameter overrides `sam deploy --config-env <environment>` passes, from samconfig.toml.
+
+    The template gives production parameters (seller, sender, public URL) no default; the `dev`
+    environment carries the samples, and the local runtime reads them from there (one copy). Only the
+    table form (`[dev.deploy.parameters.parameter_overrides]`, which SAM accepts too) is read.
+    """
+    if not path.exists():
+        return {}
+    config = tomllib.loads(path.read_text())
+    deploy = config.get(environment, {}).get("deploy", {}).get("parameters", {})
+    overrides = deploy.get("parameter_overrides", {})
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{path}: [{environment}.deploy.parameters.parameter_overrides] must be a table")
+    return {str(key): str(value) for key, value in overrides.items()}
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 # Every record renders an email: jinja2 and Babel are imported during init, not in the first invocation
 # (docs/decisions/0019-cold-start.md). The layer imports them lazily for the functions that send none.
 import receivables.rendering.emails  # noqa: F401
+from receivables import mailer
 from receivables.invoice_delivery import confirm_payment
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
@@ -29,6 +30,7 @@ def confirm_for_record(record: DynamoDBRecord) -> None:
     if not invoice:
         return
     settings = load(NotifySettings)
+    mailer.use_configuration_set(settings.ses_configuration_set)
     message_id = confirm_payment(
         settings.table_name,
         settings.sender_address,

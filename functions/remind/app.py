@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from receivables import mailer
 from receivables.observability import logger, metrics
 from receivables.reminders import RunSettings, run
 from receivables.seller import load_seller_profile
@@ -15,6 +16,7 @@ from receivables.settings import DunningSettings, load
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     settings = load(DunningSettings)
+    mailer.use_configuration_set(settings.ses_configuration_set)
     counts = run(
         RunSettings(
             table=settings.table_name,

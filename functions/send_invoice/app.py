@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 # Every record renders an email: jinja2 and Babel are imported during init, not in the first invocation
 # (docs/decisions/0019-cold-start.md). The layer imports them lazily for the functions that send none.
 import receivables.rendering.emails  # noqa: F401
+from receivables import mailer
 from receivables.invoice_delivery import email_invoice
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
@@ -23,6 +24,7 @@ def send_for_record(record: DynamoDBRecord) -> None:
     if not invoice:
         return
     settings = load(SendSettings)
+    mailer.use_configuration_set(settings.ses_configuration_set)
     message_id = email_invoice(
         settings.table_name,
         settings.documents_bucket,

@@ -197,6 +197,14 @@ def live_a_day(system: RunningSystem, day: Day) -> None:
     assert (page.status_code, pdf.status_code, guessed.status_code) == (200, 200, 404)
     day.tokens.add(invoice["hosted_url"].rsplit("/", 1)[1])
 
+    # An invoice to an address that bounces: SES's feedback marks it, suppresses the address, opens a task.
+    bounced = system.post_order(
+        order_body("SEC-BOUNCE", email="bounce@simulator.amazonses.com"), key="sec-bounce"
+    )
+    undeliverable = system.invoice_of(bounced.json()["id"])
+    system.settle()
+    assert system.get_json(f"/invoices/{undeliverable['id']}")["email_status"] == "bounced"
+
     # Paid in two parts, by Stripe and by bank transfer; a forged call of each provider on the way.
     assert _stripe(system, invoice, 2000, day, STRIPE_SECRET) == 200
     assert _stripe(system, invoice, 2282, day, "whsec_forged") == 400

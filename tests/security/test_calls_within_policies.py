@@ -85,7 +85,14 @@ def requests_of(call: AwsCall) -> list[tuple[str, str | None, dict[str, Any]]]:
         return [(f"secretsmanager:{operation}", p["SecretId"], {})]
     if service == "ses":
         sender = re.sub(r".*<(.+)>", r"\1", p["Source"])
-        return [(f"ses:{operation}", _arn("ses", f"identity/{sender}"), {"ses:FromAddress": [sender]})]
+        context = {"ses:FromAddress": [sender]}
+        # a send through a configuration set is authorised on the set too
+        resources = [f"identity/{sender}"] + (
+            [f"configuration-set/{p['ConfigurationSetName']}"] if p.get("ConfigurationSetName") else []
+        )
+        return [(f"ses:{operation}", _arn("ses", resource), context) for resource in resources]
+    if service == "sesv2" and operation == "PutSuppressedDestination":
+        return [("ses:PutSuppressedDestination", None, {})]  # the account's list: no resource type
     if service == "events":
         return [
             (f"events:{operation}", _arn("events", f"event-bus/{entry['EventBusName']}"), {})

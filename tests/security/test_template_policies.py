@@ -23,6 +23,19 @@ from tests.support import REPOSITORY
 # each one is granted.
 STAR_ONLY_ACTIONS = {
     "sns:Publish": "SMS reminders to a phone number have no ARN; NotResource excludes every topic",
+    "ses:PutSuppressedDestination": "the SES account's suppression list has no resource type",
+} | {
+    f"logs:{action}": "Step Functions' log delivery to CloudWatch Logs (vended logs) has no resource level"
+    for action in (
+        "CreateLogDelivery",
+        "GetLogDelivery",
+        "UpdateLogDelivery",
+        "DeleteLogDelivery",
+        "ListLogDeliveries",
+        "PutResourcePolicy",
+        "DescribeResourcePolicies",
+        "DescribeLogGroups",
+    )
 }
 # AWS managed policies SAM attaches, with why each is acceptable.
 MANAGED_POLICIES = {
@@ -34,6 +47,9 @@ MANAGED_POLICIES = {
     ),
     "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole": (
         "the stream event source mapping reads with the function's role; a Deny confines it to our stream"
+    ),
+    "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup": (
+        "AWS Backup's own role for taking the table's backups (TableBackupRole); no restore permissions"
     ),
 }
 # SAM policy templates that expand to exactly one action on the one named resource. The others grant more
@@ -340,15 +356,20 @@ def test_data_at_rest_is_encrypted_and_recoverable(template: dict[str, Any]) -> 
             assert properties["EnableKeyRotation"] is True, logical_id
 
 
-def test_every_function_has_its_log_group(template: dict[str, Any]) -> None:
-    functions = {lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
-    log_groups = {
-        next(iter(_mentions(r["Properties"]["LogGroupName"])))
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in r["Properties"]
-    }
+def test_every_function_logs_json_into_the_keyed_retained_group(template: dict[str, Any]) -> None:
+    # Globals' LoggingConfig instead of a log group per function (docs/decisions/0021); the group's key and
+    # retention are checked with the other log groups in test_data_at_rest_is_encrypted_and_recoverable.
+    logging = template["Globals"]["Function"]["LoggingConfig"]
+    overridden = [
+        lid
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function" and "LoggingConfig" in r["Properties"]
+    ]
 
-    assert functions <= log_groups
+    assert logging["LogFormat"] == "JSON"
+    group = template["Resources"][logging["LogGroup"]["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert overridden == []
 
 
 def test_api_access_logs_never_record_the_path(template: dict[str, Any]) -> None:

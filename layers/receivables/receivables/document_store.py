@@ -37,6 +37,8 @@ def store_once(bucket: str, key: str, body: bytes, content_type: str = PDF) -> S
             Body=body,
             ContentType=content_type,
             ServerSideEncryption="AES256",
+            # The bucket's Object Lock refuses uploads that do not name their checksum algorithm.
+            ChecksumAlgorithm="SHA256",
             ChecksumSHA256=base64.b64encode(digest).decode(),
             IfNoneMatch="*",
         )

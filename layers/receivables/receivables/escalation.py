@@ -174,7 +174,7 @@ def offer_payment_plan(
         mime = build_mime(sender, invoice["customer"]["email"], rendered, [], seller.name)
         return mailer.send_raw(sender, invoice["customer"]["email"], mime)
 
-    send_once(table, invoice_id, f"final-notice#{level}", send)
+    send_once(table, invoice_id, f"final-notice#{level}", send, recipient=invoice["customer"]["email"])
     return token
 
 

@@ -27,6 +27,7 @@ TRACKED_FIELDS = (
     "in_collections",
     "reminders_sent",
     "email_sent_at",
+    "email_status",
     "pdf_key",
 )
 MONEY_FIELDS = frozenset({"amount_paid", "amount_refunded", "amount_credited", "amount_due"})

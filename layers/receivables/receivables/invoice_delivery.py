@@ -71,7 +71,7 @@ def email_invoice(
             outbox_put(table_name, event),
         ]
 
-    return send_once(table_name, invoice_id, "invoice", send, record)
+    return send_once(table_name, invoice_id, "invoice", send, record, recipient=invoice["customer"]["email"])
 
 
 def confirm_payment(
@@ -100,4 +100,5 @@ def confirm_payment(
         )
         return [outbox_put(table_name, event)]
 
-    return send_once(table_name, invoice_id, f"paid-confirmation#{paid_version}", send, record)
+    purpose = f"paid-confirmation#{paid_version}"
+    return send_once(table_name, invoice_id, purpose, send, record, recipient=invoice["customer"]["email"])

@@ -316,6 +316,8 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "pdf_sha256": item.get("pdf_sha256"),
         "hosted_url": hosted_url,
         "email_sent_at": item.get("email_sent_at"),
+        # SES's feedback (receivables.email_feedback) moves it on from "sent"; null before the email went out
+        "email_status": item.get("email_status") or ("sent" if item.get("email_sent_at") else None),
         "reminders_sent": int(item.get("reminders_sent", 0)),
         "reminder_steps": list(item.get("reminder_steps", [])),
         # Late fees are their own documents on the account; the invoice's own amounts never change.

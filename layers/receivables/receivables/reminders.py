@@ -233,7 +233,9 @@ def send_reminder(
             items.append(_fee_put(settings.table, invoice, step_name, fee, sent_at))
         return items
 
-    return send_once(settings.table, invoice["id"], f"reminder#{step_name}", send, record)
+    purpose = f"reminder#{step_name}"
+    recipient = invoice["customer"]["email"]
+    return send_once(settings.table, invoice["id"], purpose, send, record, recipient=recipient)
 
 
 def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 
 from receivables import aws, clock
 from receivables.items import from_item, to_item
+from receivables.suppression import is_suppressed
 
 SEND_LEASE = timedelta(minutes=2)  # well above any sending function's timeout (30 s)
 # The request may have reached the provider and the reply was lost: the message may be out, keep the claim.
@@ -47,17 +48,28 @@ def send_key(invoice_id: str, purpose: str) -> dict[str, str]:
     return {"pk": f"INVOICE#{invoice_id}", "sk": f"SEND#{purpose}"}
 
 
+def sent_email_key(message_id: str) -> dict[str, str]:
+    """The email an SES message id belongs to: SES's delivery feedback names only the message id."""
+    return {"pk": f"EMAILMSG#{message_id}", "sk": "EMAILMSG"}
+
+
 def send_once(
     table: str,
     invoice_id: str,
     purpose: str,
     send: Callable[[], str],
     record: Callable[[str, str], list[dict[str, Any]]] = lambda message_id, at: [],
+    recipient: str | None = None,
 ) -> str | None:
     """Runs `send` unless this purpose was sent already; returns the message id when it sent.
 
-    `record(message_id, sent_at)` gives TransactWriteItems entries committed with the `sent` mark.
+    `record(message_id, sent_at)` gives TransactWriteItems entries committed with the `sent` mark. With a
+    `recipient` (an email), nothing is sent to a suppressed address (None, unclaimed: once the address is
+    lifted, the next attempt sends), and the message id is recorded against the invoice and purpose so
+    SES's delivery feedback finds them (receivables.email_feedback).
     """
+    if recipient is not None and is_suppressed(table, recipient):
+        return None
     claimed_at = clock.iso(clock.now())
     if not _claim(table, invoice_id, purpose, claimed_at):
         return None
@@ -86,7 +98,17 @@ def send_once(
             ),
         }
     }
-    _record_sent([mark, *record(message_id, sent_at)])
+    lookup = []
+    if recipient is not None:
+        item = sent_email_key(message_id) | {
+            "entity": "sent_email",
+            "invoice_id": invoice_id,
+            "purpose": purpose,
+            "recipient": recipient,
+            "sent_at": sent_at,
+        }
+        lookup = [{"Put": {"TableName": table, "Item": to_item(item)}}]
+    _record_sent([mark, *lookup, *record(message_id, sent_at)])
     return message_id
 
 

@@ -48,6 +48,7 @@ class RenderSettings(SellerSettings):
 class SendSettings(RenderSettings):
     sender_address: str
     public_base_url: str
+    ses_configuration_set: str = ""
 
 
 class InvoicesApiSettings(TableSettings):
@@ -62,6 +63,7 @@ class HostedPageSettings(InvoicesApiSettings):
 class NotifySettings(SellerSettings):
     sender_address: str
     public_base_url: str
+    ses_configuration_set: str = ""
 
 
 class WebhookSettings(SellerSettings):
@@ -87,6 +89,7 @@ class DunningSettings(SellerSettings):
     sender_address: str
     public_base_url: str
     escalation_state_machine_arn: str
+    ses_configuration_set: str = ""
     sms_enabled: bool = False
     plan_offer_days: int = 14
     write_off_after_days: int = 90
@@ -95,6 +98,7 @@ class DunningSettings(SellerSettings):
 class EscalationSettings(SellerSettings):
     sender_address: str = ""
     public_base_url: str = ""
+    ses_configuration_set: str = ""
 
 
 class AggregatesSettings(SellerSettings):
