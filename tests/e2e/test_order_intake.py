@@ -103,7 +103,7 @@ def test_the_order_reaches_the_stream_consumer(running_system: RunningSystem) ->
 def test_the_clock_moves_forward_only(running_system: RunningSystem) -> None:
     before = requests.get(running_system.url("/_local/clock"), timeout=120).json()["now"]
 
-    moved = requests.post(running_system.url("/_local/clock"), json={"advance_days": 1}, timeout=60)
+    moved = requests.post(running_system.url("/_local/clock"), json={"advance_days": 1}, timeout=600)
     backwards = requests.post(
         running_system.url("/_local/clock"), json={"now": "2001-01-01T00:00:00Z"}, timeout=120
     )

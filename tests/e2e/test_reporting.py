@@ -84,7 +84,7 @@ def _get(
     system: RunningSystem, path: str, accept: str = "application/json", **params: str
 ) -> requests.Response:
     headers = {"x-api-key": system.api_key, "accept": accept}
-    response = requests.get(system.url(path), headers=headers, params=params, timeout=60)
+    response = requests.get(system.url(path), headers=headers, params=params, timeout=120)
     assert response.status_code == 200, response.text
     return response
 
