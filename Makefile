@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-python$(PYTHON_VERSION)
 # checkov's dependencies conflict with ours: it gets its own virtualenv (requirements-checkov.txt).
 CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-python$(PYTHON_VERSION)
 PORT ?= 3000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
