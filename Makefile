@@ -24,8 +24,8 @@ define NO_PYTHON
 python$(PYTHON_VERSION) not found (Lambda runs python$(PYTHON_VERSION); tests and the local runtime use the same).
 Looked on PATH and in $$(pyenv root)/versions/$(PYTHON_VERSION)*. Install it, then run make again:
   pyenv install $(PYTHON_VERSION)                  (with pyenv; `make` finds it without `pyenv global`)
-  apt-get install python$(PYTHON_VERSION)-venv     (Debian 13, Ubuntu 24.04 and later)
-  https://www.python.org/downloads/            (macOS, Windows)
+  apt-get install python$(PYTHON_VERSION)-venv     (Debian 13, Ubuntu 25.04; older Ubuntu: deadsnakes PPA)
+  https://www.python.org/downloads/  (macOS, Windows)
 or name one: make PYTHON=/path/to/python$(PYTHON_VERSION) ...
 endef
 export NO_PYTHON
