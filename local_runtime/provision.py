@@ -333,7 +333,7 @@ def _create_function(
         zipped.writestr("README", "code runs in the local runtime")
     boto3.client("lambda").create_function(
         FunctionName=name,
-        Runtime=props.get("Runtime", "python3.11"),
+        Runtime=props.get("Runtime", "python3.13"),
         Role=topology.role_arn,
         Handler=props["Handler"],
         Code={"ZipFile": archive.getvalue()},
