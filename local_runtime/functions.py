@@ -104,6 +104,11 @@ class Functions:
         self._by_logical_id[function.logical_id] = function
         self._managed_keys |= set(function.environment)
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every invocation: while a thread holds it, no function runs elsewhere."""
+        return self._lock
+
     def __iter__(self) -> Any:
         return iter(self._functions.values())
 

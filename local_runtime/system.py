@@ -23,6 +23,7 @@ import boto3
 from local_runtime import moto_hooks
 from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
+from local_runtime.queues import QueuePump
 from local_runtime.schedules import fire_times, scheduled_event
 from local_runtime.streams import StreamPump
 from local_runtime.template import ACCOUNT_ID, REGION, Resolver, Template
@@ -112,7 +113,10 @@ class LocalSystem:
         self._capture_queues = [self._capture_bus(bus) for bus in self.topology.event_buses]
         self.gateway = Gateway(self.topology.routes, self.topology.functions)
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
+        functions = self.topology.functions
+        self.queues = QueuePump(self.topology.queue_sources, functions.invoke, functions.lock)
         self.pump.start()
+        self.queues.start()
         from local_runtime.seed import seed
 
         self.seeded = seed(self)
@@ -123,6 +127,7 @@ class LocalSystem:
     def stop(self) -> None:
         self._stop.set()
         self.pump.stop()
+        self.queues.stop()
         self._background.join(timeout=5)
         self._aws_server.stop()
         os.environ.pop("AWS_ENDPOINT_URL_S3", None)
@@ -130,7 +135,14 @@ class LocalSystem:
             self._mock.stop()
 
     def healthy(self) -> bool:
-        return self.ready and self.pump.alive and self._background.is_alive() and self.pump.error is None
+        return (
+            self.ready
+            and self.pump.alive
+            and self.queues.alive
+            and self._background.is_alive()
+            and self.pump.error is None
+            and self.queues.error is None
+        )
 
     def openapi(self) -> dict[str, Any]:
         """The API's OpenAPI document, generated from the handlers this runtime serves."""
@@ -216,16 +228,30 @@ class LocalSystem:
 
     # ------------------------------------------------------------------ settling
     def settle(self, timeout: float = 60.0) -> bool:
-        """Waits until streams are drained and no execution is running; True if it got there."""
+        """Waits until streams and queues are drained, no delivery is in flight and no execution is
+        running; True if it got there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
-            # the second wait makes sure nothing woke up while executions were checked
-            if drained and not self._executions_running() and self.pump.wait_until_idle(1.0):
+            drained = self._deliveries_drained(deadline)
+            # the second pass makes sure nothing woke up while executions were checked
+            if drained and not self._executions_running() and self._deliveries_drained(deadline):
                 self.collect_outputs()
                 return True
             time.sleep(0.02)
         self.collect_outputs()
+        return False
+
+    def _deliveries_drained(self, deadline: float) -> bool:
+        """Stream and queues idle together: a queue delivery writes records the stream then carries
+        to the router, whose messages fill the queues again, so both are waited for until one pass
+        sees neither deliver anything."""
+        while time.monotonic() < deadline:
+            before = (self.topology.functions.invocations.copy(), self.queues.deliveries)
+            remaining = max(0.1, deadline - time.monotonic())
+            if not (self.pump.wait_until_idle(remaining) and self.queues.wait_until_idle(remaining)):
+                return False
+            if (self.topology.functions.invocations, self.queues.deliveries) == before:
+                return True
         return False
 
     def _executions_running(self) -> bool:
