@@ -7,11 +7,13 @@ own queue, with a dead-letter queue and alarms that reach the team.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from local_runtime.filters import matches
 from local_runtime.template import load_yaml
 from tests.support import REPOSITORY
 
@@ -158,3 +160,38 @@ def test_the_filter_complexity_counts_as_sns_documents_it() -> None:
     policy = {"a": {"b": {"c": ["1", "2", "3", "4"]}}, "d": {"e": ["1", "2", "3"]}}
 
     assert _filter_complexity(policy) == 72
+
+
+def _subscription_filters(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function -> the filter policy of the subscription that feeds its queue."""
+    by_queue = {
+        r["Properties"]["Endpoint"]["Fn::GetAtt"][0]: r["Properties"]["FilterPolicy"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SNS::Subscription"
+    }
+    return {function_id: by_queue[queue] for function_id, queue in _consumer_queues(resources).items()}
+
+
+def test_each_consumers_sample_events_are_fan_out_messages_its_subscription_lets_through(
+    resources: dict[str, Any],
+) -> None:
+    for function_id, policy in _subscription_filters(resources).items():
+        folder = resources[function_id]["Properties"]["CodeUri"].strip("/").rsplit("/", 1)[-1]
+        samples = sorted((REPOSITORY / "events" / folder).glob("*.json"))
+        assert samples, f"events/{folder}/ has no sample for sam local invoke"
+        for sample in samples:
+            for message in json.loads(sample.read_text())["Records"]:
+                record = json.loads(message["body"])
+                assert message["eventSource"] == "aws:sqs", sample
+                assert message["attributes"]["MessageGroupId"] == record["dynamodb"]["Keys"]["pk"]["S"]
+                assert message["attributes"]["MessageDeduplicationId"] == record["eventID"]
+                assert matches(policy, record), f"{sample.name} would never reach {function_id}"
+
+
+def test_every_record_of_the_routers_sample_reaches_some_consumer(resources: dict[str, Any]) -> None:
+    policies = _subscription_filters(resources).values()
+    records = json.loads((REPOSITORY / "events/route_stream/table_changes.json").read_text())["Records"]
+
+    assert {r["eventSource"] for r in records} == {"aws:dynamodb"}
+    for record in records:
+        assert any(matches(policy, record) for policy in policies), record["eventID"]
