@@ -115,11 +115,13 @@ class LocalSystem:
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
         functions = self.topology.functions
         self.queues = QueuePump(self.topology.queue_sources, functions.invoke, functions.lock)
-        self.pump.start()
-        self.queues.start()
         from local_runtime.seed import seed
 
+        # Seeded before the pumps start: the router takes every record, and an invocation switches the
+        # process environment, which this thread's boto3 clients iterate while they are created.
         self.seeded = seed(self)
+        self.pump.start()
+        self.queues.start()
         self._background.start()
         self.ready = True
         return self
