@@ -19,7 +19,26 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import botocore.endpoint
+import botocore.utils
+
 from local_runtime.template import ACCOUNT_ID, REGION
+
+
+def _proxies_while_environments_switch(url: str) -> dict[str, str]:
+    """botocore reads proxy settings by iterating os.environ whenever a client is created; an
+    invocation on another thread may remove a variable of the previous function meanwhile (KeyError).
+    The proxy variables themselves never change here, so a second look is consistent."""
+    for _ in range(10):
+        try:
+            proxies: dict[str, str] = botocore.utils.get_environ_proxies(url)
+            return proxies
+        except KeyError:
+            continue
+    return {}
+
+
+botocore.endpoint.get_environ_proxies = _proxies_while_environments_switch
 
 
 @dataclass
