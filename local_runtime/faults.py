@@ -35,6 +35,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
 from local_runtime.functions import Function, Functions, LambdaContext
+from local_runtime.queues import message_body
 
 if TYPE_CHECKING:
     from local_runtime.system import LocalSystem
@@ -200,12 +201,14 @@ def mentions(*fragments: str) -> Predicate:
 
 @contextmanager
 def deliveries_held(system: LocalSystem) -> Iterator[None]:
-    """Stream records written meanwhile are read and delivered together afterwards (one batch, as after
-    a consumer's backlog), and no function runs except those this thread invokes."""
+    """Stream records written meanwhile are read and delivered together afterwards (one batch to the
+    router, whose messages then reach each consumer's queue before the consumer polls it, as after a
+    backlog), and no function runs except those this thread invokes."""
     log = system.pump._log
     log.poll = lambda: 0  # type: ignore[method-assign]
     try:
         system.pump.wait_until_idle(10)  # a read that was under way has been delivered
+        system.queues.wait_until_idle(10)
         with system.topology.functions._lock:
             yield
     finally:
@@ -260,22 +263,35 @@ class Delivery:
 
 @contextmanager
 def stream_deliveries(system: LocalSystem) -> Iterator[list[Delivery]]:
-    """Every batch the stream pump hands to a function meanwhile, in order, with its outcome."""
-    pump, seen = system.pump, list[Delivery]()
-    deliver = pump._invoke
+    """Every batch of stream records a function is handed meanwhile, in order, with its outcome: the
+    router's batches from the stream pump and each consumer's batches from its queue (the stream
+    records the messages carry, with the messages' ids in the outcome)."""
+    seen = list[Delivery]()
+    pumps: list[Any] = [system.pump, system.queues]
+    delivers = [pump._invoke for pump in pumps]
 
-    def watched(name: str, event: Any) -> Any:
-        numbers = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
-        try:
-            outcome = deliver(name, event)
-        except Exception as error:
-            seen.append(Delivery(name, numbers, error))
-            raise
-        seen.append(Delivery(name, numbers, outcome))
-        return outcome
+    def watching(deliver: Any) -> Any:
+        def watched(name: str, event: Any) -> Any:
+            numbers = [_stream_record(r)["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+            try:
+                outcome = deliver(name, event)
+            except Exception as error:
+                seen.append(Delivery(name, numbers, error))
+                raise
+            seen.append(Delivery(name, numbers, outcome))
+            return outcome
 
-    pump._invoke = watched
+        return watched
+
+    for pump, deliver in zip(pumps, delivers, strict=True):
+        pump._invoke = watching(deliver)
     try:
         yield seen
     finally:
-        pump._invoke = deliver
+        for pump, deliver in zip(pumps, delivers, strict=True):
+            pump._invoke = deliver
+
+
+def _stream_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A stream record, or the one a fan-out queue message carries."""
+    return message_body(record) if "body" in record else record

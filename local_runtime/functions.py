@@ -195,6 +195,11 @@ class Functions:
         self._environments.function_keys |= set(function.environment)
         self._own_environments[function.name] = dict(function.environment)
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every invocation: while a thread holds it, no function runs elsewhere."""
+        return self._lock
+
     def __iter__(self) -> Any:
         return iter(self._functions.values())
 

@@ -21,6 +21,13 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
 - SES `EmailResponse.send_raw_email` ignores `ConfigurationSetName`: we note it per message id, so the
   local event publishing (local_runtime/ses_feedback.py) knows which messages went through which set.
 - SESv2 has no `PutSuppressedDestination`: a minimal one keeps the account's suppression list.
+- SQS `Queue._messages`: counted, so the queue pump sees an empty queue without an API call (nine
+  idle queues polled through boto3 a hundred times a second cost a core).
+- `FilterPolicyMatcher._body_based_match` (SNS filter policies on the message body): moto refuses a
+  match whenever an object the policy names is absent, so `{"OldImage": {"pdf_key": {"S": [{"exists":
+  false}]}}}` never matches an invoice without a PDF. SNS filter policies and EventBridge patterns
+  share one grammar, so the body is matched by `local_runtime.filters` (which the old stream mappings'
+  FilterCriteria used), where an absent object still matches fields asked not to exist.
 """
 
 from __future__ import annotations
@@ -42,8 +49,11 @@ from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
 from moto.ses.responses import EmailResponse
 from moto.sesv2.responses import SESV2Response
+from moto.sns.utils import FilterPolicyMatcher
+from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 
+from local_runtime.filters import matches as pattern_matches
 from local_runtime.template import ACCOUNT_ID, REGION
 from local_runtime.timeline import Timeline
 
@@ -59,7 +69,15 @@ def start_emulated_aws() -> Any:
     _keep_a_suppression_list()
     _serialise_item_operations()
     _publish_stream_records_on_commit_only()
+    _match_sns_message_bodies_as_sns_does()
     return mock
+
+
+def _match_sns_message_bodies_as_sns_does() -> None:
+    def body_matches(self: FilterPolicyMatcher, message: dict[str, Any]) -> bool:
+        return pattern_matches(self.filter_policy, message)
+
+    setattr(FilterPolicyMatcher, "_body_based_match", body_matches)  # noqa: B010
 
 
 _moto_transact_write_items = DynamoDBBackend.transact_write_items
@@ -348,3 +366,8 @@ def seed_items_quietly(table_name: str, items: Iterable[dict[str, Any]]) -> int:
     finally:
         table.stream_shard = shard
     return count
+
+
+def messages_in_queue(queue_name: str) -> int:
+    """Messages the queue holds, visible, delayed or in flight, read without an API call."""
+    return len(sqs_backends[ACCOUNT_ID][REGION].get_queue(queue_name)._messages)

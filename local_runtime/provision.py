@@ -1,8 +1,8 @@
 """Creates the template's resources in the emulated account and collects what the runtime drives.
 
-Everything comes from the template: a new function, route, stream consumer, schedule or state
-machine there needs no change here. Resource types that only matter on AWS (log groups, alarms,
-policies) are accepted and skipped.
+Everything comes from the template: a new function, route, stream or queue consumer, topic
+subscription, schedule or state machine there needs no change here. Resource types that only matter
+on AWS (log groups, alarms, policies) are accepted and skipped.
 """
 
 from __future__ import annotations
@@ -70,6 +70,20 @@ class StreamSource:
 
 
 @dataclass(frozen=True)
+class QueueSource:
+    """An SQS event source mapping: the function polls the queue in batches."""
+
+    function_name: str
+    queue_arn: str
+    batch_size: int
+    report_item_failures: bool
+
+    @property
+    def queue_name(self) -> str:
+        return self.queue_arn.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
 class Schedule:
     name: str
     expression: str  # rate(...) or cron(...)
@@ -84,6 +98,9 @@ class Topology:
     functions: Functions
     routes: list[Route] = field(default_factory=list)
     stream_sources: list[StreamSource] = field(default_factory=list)
+    queue_sources: list[QueueSource] = field(default_factory=list)
+    # subscribed endpoint (a queue's ARN) -> the subscription's filter policy
+    subscription_filters: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
     state_machines: dict[str, str] = field(default_factory=dict)
     event_buses: list[str] = field(default_factory=list)
@@ -116,13 +133,17 @@ def name_everything(template: Template, resolver: Resolver) -> None:
             attrs[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
             attrs[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
         elif kind == "AWS::SQS::Queue":
-            name = physical_name(logical_id, 80)
+            name = resolver.resolve(props.get("QueueName")) or physical_name(logical_id, 80)
+            if props.get("FifoQueue") and not name.endswith(".fifo"):
+                name = name[:75] + ".fifo"
             refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
             attrs[(logical_id, "Arn")] = _arn("sqs", name)
             attrs[(logical_id, "QueueName")] = name
             attrs[(logical_id, "QueueUrl")] = refs[logical_id]
         elif kind == "AWS::SNS::Topic":
-            name = physical_name(logical_id, 256)
+            name = resolver.resolve(props.get("TopicName")) or physical_name(logical_id, 256)
+            if props.get("FifoTopic") and not name.endswith(".fifo"):
+                name = name[:251] + ".fifo"
             refs[logical_id] = _arn("sns", name)
             attrs[(logical_id, "TopicArn")] = refs[logical_id]
             attrs[(logical_id, "TopicName")] = name
@@ -174,6 +195,7 @@ def provision(template: Template, resolver: Resolver) -> Topology:
         for logical_id, resource in wanted.items():
             if resource["Type"] == kind:
                 creator(template, resolver, topology, logical_id, resource)
+    _connect_dead_letter_queues(resolver, wanted)
     for logical_id, resource in wanted.items():
         kind = resource["Type"]
         if kind not in _CREATORS and kind not in _NOT_EMULATED and kind not in _LATER:
@@ -250,16 +272,80 @@ def _create_bucket(
         )
 
 
+_QUEUE_ATTRIBUTES = (
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+)
+
+
 def _create_queue(
     template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
 ) -> None:
-    boto3.client("sqs").create_queue(QueueName=resolver.attributes[(logical_id, "QueueName")])
+    props = _props(resolver, resource)
+    attributes: dict[Any, str] = {n: _attribute_text(props[n]) for n in _QUEUE_ATTRIBUTES if n in props}
+    boto3.client("sqs").create_queue(
+        QueueName=resolver.attributes[(logical_id, "QueueName")], Attributes=attributes
+    )
+
+
+def _connect_dead_letter_queues(resolver: Resolver, wanted: dict[str, dict[str, Any]]) -> None:
+    """Redrive policies, once every queue exists (a queue may name a dead-letter queue defined later)."""
+    sqs = boto3.client("sqs")
+    for logical_id, resource in wanted.items():
+        if resource["Type"] != "AWS::SQS::Queue":
+            continue
+        redrive = _props(resolver, resource).get("RedrivePolicy")
+        if redrive:
+            sqs.set_queue_attributes(
+                QueueUrl=sqs.get_queue_url(QueueName=resolver.attributes[(logical_id, "QueueName")])[
+                    "QueueUrl"
+                ],
+                Attributes={"RedrivePolicy": json.dumps(redrive)},
+            )
+
+
+def _attribute_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _create_topic(
     template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
 ) -> None:
-    boto3.client("sns").create_topic(Name=resolver.attributes[(logical_id, "TopicName")])
+    props = _props(resolver, resource)
+    attributes = {
+        name: _attribute_text(props[name])
+        for name in ("FifoTopic", "ContentBasedDeduplication")
+        if name in props
+    }
+    boto3.client("sns").create_topic(
+        Name=resolver.attributes[(logical_id, "TopicName")], Attributes=attributes
+    )
+
+
+def _create_subscription(
+    template: Template, resolver: Resolver, topology: Topology, logical_id: str, resource: dict[str, Any]
+) -> None:
+    """moto delivers to subscribed queues itself, filter policy included (see moto_hooks)."""
+    props = _props(resolver, resource)
+    attributes = {
+        "RawMessageDelivery": _attribute_text(props.get("RawMessageDelivery", False)),
+    }
+    if "FilterPolicy" in props:
+        policy = props["FilterPolicy"]
+        policy = json.loads(policy) if isinstance(policy, str) else policy
+        topology.subscription_filters[props["Endpoint"]] = policy
+        attributes["FilterPolicy"] = json.dumps(policy)
+        attributes["FilterPolicyScope"] = props.get("FilterPolicyScope", "MessageAttributes")
+    boto3.client("sns").subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props["Endpoint"],
+        Attributes=attributes,
+    )
 
 
 def _create_bus(
@@ -363,6 +449,17 @@ def _add_event_source(
                 on_failure_arn=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
                 filters=filters,
                 starting_position=props.get("StartingPosition", "LATEST"),
+            )
+        )
+    elif kind == "SQS":
+        if props.get("Enabled", True) is False:
+            return
+        topology.queue_sources.append(
+            QueueSource(
+                function_name=function_name,
+                queue_arn=props["Queue"],
+                batch_size=int(props.get("BatchSize", 10)),
+                report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
             )
         )
     elif kind in ("Schedule", "ScheduleV2"):
@@ -473,6 +570,7 @@ _CREATORS = {
     "AWS::S3::Bucket": _create_bucket,
     "AWS::SQS::Queue": _create_queue,
     "AWS::SNS::Topic": _create_topic,
+    "AWS::SNS::Subscription": _create_subscription,
     "AWS::Events::EventBus": _create_bus,
     "AWS::SES::EmailIdentity": _verify_identity,
     "AWS::SSM::Parameter": _create_parameter,

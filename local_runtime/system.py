@@ -23,6 +23,7 @@ import boto3
 from local_runtime import moto_hooks
 from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
+from local_runtime.queues import QueuePump
 from local_runtime.schedules import fire_times, scheduled_event
 from local_runtime.ses_feedback import SesFeedback
 from local_runtime.streams import StreamPump
@@ -121,10 +122,15 @@ class LocalSystem:
             template, self.resolver, self.topology.functions.invoke, lambda: clock.iso(clock.now())
         )
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
-        self.pump.start()
+        functions = self.topology.functions
+        self.queues = QueuePump(self.topology.queue_sources, functions.invoke, functions.lock)
         from local_runtime.seed import seed
 
+        # Seeded before the pumps start: the router takes every record, and an invocation switches the
+        # process environment, which this thread's boto3 clients iterate while they are created.
         self.seeded = seed(self)
+        self.pump.start()
+        self.queues.start()
         self._background.start()
         self.ready = True
         return self
@@ -133,6 +139,7 @@ class LocalSystem:
         """Stops delivering; work in flight gets `grace_seconds` to finish (the state is in memory)."""
         self._stop.set()
         self.pump.stop(grace_seconds)
+        self.queues.stop(grace_seconds)
         self._background.join(timeout=grace_seconds)
         self._aws_server.stop()
         os.environ.pop("AWS_ENDPOINT_URL_S3", None)
@@ -140,7 +147,14 @@ class LocalSystem:
             self._mock.stop()
 
     def healthy(self) -> bool:
-        return self.ready and self.pump.alive and self._background.is_alive() and self.pump.error is None
+        return (
+            self.ready
+            and self.pump.alive
+            and self.queues.alive
+            and self._background.is_alive()
+            and self.pump.error is None
+            and self.queues.error is None
+        )
 
     def openapi(self) -> dict[str, Any]:
         """The API's OpenAPI document, generated from the handlers this runtime serves."""
@@ -235,17 +249,36 @@ class LocalSystem:
 
     # ------------------------------------------------------------------ settling
     def settle(self, timeout: float = 600.0) -> bool:
-        """Waits until streams are drained and no execution is running; True if it got there."""
+        """Waits until streams and queues are drained, no delivery is in flight and no execution is
+        running; True if it got there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            drained = self.pump.wait_until_idle(max(0.1, deadline - time.monotonic()))
+            drained = self._deliveries_drained(deadline)
             fed_back = self.ses_feedback.deliver_pending()  # SES's reports on the mail sent meanwhile
-            # the second wait makes sure nothing woke up while executions were checked
-            if drained and not fed_back and not self._executions_running() and self.pump.wait_until_idle(1.0):
+            # the second pass makes sure nothing woke up while executions were checked
+            if (
+                drained
+                and not fed_back
+                and not self._executions_running()
+                and self._deliveries_drained(deadline)
+            ):
                 self.collect_outputs()
                 return True
             time.sleep(0.02)
         self.collect_outputs()
+        return False
+
+    def _deliveries_drained(self, deadline: float) -> bool:
+        """Stream and queues idle together: a queue delivery writes records the stream then carries
+        to the router, whose messages fill the queues again, so both are waited for until one pass
+        sees neither deliver anything."""
+        while time.monotonic() < deadline:
+            before = (self.topology.functions.invocations.copy(), self.queues.deliveries)
+            remaining = max(0.1, deadline - time.monotonic())
+            if not (self.pump.wait_until_idle(remaining) and self.queues.wait_until_idle(remaining)):
+                return False
+            if (self.topology.functions.invocations, self.queues.deliveries) == before:
+                return True
         return False
 
     def _executions_running(self) -> bool:

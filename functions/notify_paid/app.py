@@ -7,7 +7,6 @@ disputed; the escalation issue adds the immediate stop here (docs/decisions/0011
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,9 +19,8 @@ from receivables.invoice_delivery import confirm_payment
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
 from receivables.settings import NotifySettings, load
+from receivables.stream_batch import process_stream_messages
 from receivables.tasks import close_open_tasks_of_invoice
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def confirm_for_record(record: DynamoDBRecord) -> None:
@@ -48,6 +46,4 @@ def confirm_for_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=confirm_for_record, processor=processor, context=context
-    )
+    return process_stream_messages(event, context, confirm_for_record)

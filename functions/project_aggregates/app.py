@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -15,8 +14,7 @@ from receivables.outbox import OUTBOX_ENTITY, event_from_outbox_image
 from receivables.reporting import project_event
 from receivables.seller import load_seller_profile
 from receivables.settings import AggregatesSettings, load
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+from receivables.stream_batch import process_stream_messages
 
 
 def project_record(record: DynamoDBRecord) -> None:
@@ -40,6 +38,4 @@ def project_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=project_record, processor=processor, context=context
-    )
+    return process_stream_messages(event, context, project_record)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,8 +14,7 @@ from receivables.invoice_delivery import email_invoice
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
 from receivables.settings import SendSettings, load
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+from receivables.stream_batch import process_stream_messages
 
 
 def send_for_record(record: DynamoDBRecord) -> None:
@@ -40,6 +38,4 @@ def send_for_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=send_for_record, processor=processor, context=context
-    )
+    return process_stream_messages(event, context, send_for_record)

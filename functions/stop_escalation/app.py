@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,8 +10,7 @@ from receivables.escalation import stop_for
 from receivables.invoices import get_invoice
 from receivables.observability import logger
 from receivables.settings import TableSettings, load
-
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+from receivables.stream_batch import process_stream_messages
 
 
 def stop_for_record(record: DynamoDBRecord) -> None:
@@ -29,6 +27,4 @@ def stop_for_record(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=stop_for_record, processor=processor, context=context
-    )
+    return process_stream_messages(event, context, stop_for_record)

@@ -2,7 +2,7 @@
 
 The checks are the ones a customer or the finance team would notice after a fault has cleared: each
 invoice has its PDF in S3 (one version, the recorded checksum), exactly one invoice email with the PDF,
-exactly one `invoice.sent` event, payments exactly as paid, nothing in the dead-letter queue.
+exactly one `invoice.sent` event, payments exactly as paid, nothing in any dead-letter queue.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import hashlib
 import json
 import weakref
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -75,14 +76,30 @@ def events_of(system: Any, invoice_id: str) -> Counter[str]:
     )
 
 
-def dead_letters(system: Any) -> list[dict[str, Any]]:
-    """Takes every message off the consumers' dead-letter queue (so each test starts from empty)."""
-    sqs, url = boto3.client("sqs"), system.resolver.refs["DeadLetterQueue"]
-    taken: list[dict[str, Any]] = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            taken.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+@dataclass(frozen=True)
+class DeadLetter:
+    function_name: str  # whose deliveries gave up
+    body: dict[str, Any]  # a consumer queue's message (a stream record), or the router's failure record
+
+
+def dead_letters(system: Any) -> list[DeadLetter]:
+    """Takes every message off the router's and every consumer's dead-letter queue (so each test
+    starts from empty)."""
+    sqs = boto3.client("sqs")
+    queues: list[tuple[str, str | None]] = [(system.resolver.refs["DeadLetterQueue"], None)]
+    for source in system.topology.queue_sources:
+        url = sqs.get_queue_url(QueueName=source.queue_name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+        target = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
+        queues.append((sqs.get_queue_url(QueueName=target)["QueueUrl"], source.function_name))
+    taken: list[DeadLetter] = []
+    for url, function_name in queues:
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                body = json.loads(message["Body"])
+                name = function_name or body["requestContext"]["functionArn"].rsplit(":", 1)[-1]
+                taken.append(DeadLetter(name, body))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return taken
 
 
@@ -157,23 +174,31 @@ def payments_of(system: Any, invoice_id: str) -> list[dict[str, Any]]:
 _STREAM_LOGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
+def consumer_filter(system: Any, logical_id: str) -> dict[str, Any]:
+    """The filter policy of the fan-out subscription that feeds `logical_id`'s queue."""
+    name = system.topology.functions.by_logical_id(logical_id).name
+    source = next(s for s in system.topology.queue_sources if s.function_name == name)
+    return dict(system.topology.subscription_filters[source.queue_arn])
+
+
 def stream_record(system: Any, logical_id: str, *fragments: str) -> dict[str, Any]:
-    """The newest record on the table's stream that `logical_id`'s event source would deliver and whose
-    keys and images mention every fragment - read from the stream itself, as Lambda would get it."""
-    from local_runtime.filters import matches_any
+    """The newest record on the table's stream that reaches `logical_id` (through its subscription's
+    filter) and whose keys and images mention every fragment - read from the stream itself, as the
+    router gets it. A consumer receives it wrapped in an SQS message: `fan_out_event([record])`."""
+    from local_runtime.filters import matches
     from local_runtime.streams import StreamLog
 
-    name = system.topology.functions.by_logical_id(logical_id).name
-    source = next(s for s in system.topology.stream_sources if s.function_name == name)
+    (stream_arn,) = {s.stream_arn for s in system.topology.stream_sources}
+    policy = consumer_filter(system, logical_id)
     log = _STREAM_LOGS.get(system)
     if log is None:
         log = _STREAM_LOGS[system] = StreamLog()
-    log.follow(source.stream_arn)
+    log.follow(stream_arn)
     log.poll()  # reads on from where it stopped
     found = [
         r
-        for r in log.records[source.stream_arn]
-        if matches_any(source.filters, r) and all(f in json.dumps(r["dynamodb"]) for f in fragments)
+        for r in log.records[stream_arn]
+        if matches(policy, r) and all(f in json.dumps(r["dynamodb"]) for f in fragments)
     ]
     assert found, f"no stream record for {logical_id} mentions {fragments}"
     return found[-1]

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from local_runtime.faults import deliveries_held, mentions, rendezvous, run_concurrently
+from local_runtime.queues import fan_out_event
 from tests.integration.faults_support import (
     assert_invoiced_once,
     confirmations,
@@ -48,7 +49,7 @@ def test_one_order_record_delivered_twice_at_once_issues_one_invoice_and_takes_o
         record = stream_record(local_system, "IssueInvoiceFunction", order)
         # both issuers read the counter before either commits its number
         with rendezvous("dynamodb", "TransactWriteItems", when=mentions("COUNTER#INVOICE")) as meeting:
-            results = run_concurrently(functions, "IssueInvoiceFunction", [{"Records": [record]}] * 2)
+            results = run_concurrently(functions, "IssueInvoiceFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
     after = create_order(local_system, "RACE-ISSUE-NEXT")
     assert local_system.settle()
@@ -72,13 +73,13 @@ def test_one_invoice_record_rendered_twice_at_once_stores_one_pdf_version(local_
         invoke(
             local_system,
             "IssueInvoiceFunction",
-            {"Records": [stream_record(local_system, "IssueInvoiceFunction", order)]},
+            fan_out_event([stream_record(local_system, "IssueInvoiceFunction", order)]),
         )
         invoice = invoice_of(local_system, order)
         record = stream_record(local_system, "RenderInvoiceFunction", invoice["id"])
         # both renderers stored (or found) the PDF before either records its key
         with rendezvous("dynamodb", "UpdateItem", when=mentions("pdf_key")) as meeting:
-            results = run_concurrently(functions, "RenderInvoiceFunction", [{"Records": [record]}] * 2)
+            results = run_concurrently(functions, "RenderInvoiceFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
 
     assert meeting.met
@@ -93,15 +94,15 @@ def test_one_pdf_record_delivered_twice_at_once_sends_one_email(local_system: An
         invoke(
             local_system,
             "IssueInvoiceFunction",
-            {"Records": [stream_record(local_system, "IssueInvoiceFunction", order)]},
+            fan_out_event([stream_record(local_system, "IssueInvoiceFunction", order)]),
         )
         invoice = invoice_of(local_system, order)
         rendered = stream_record(local_system, "RenderInvoiceFunction", invoice["id"])
-        invoke(local_system, "RenderInvoiceFunction", {"Records": [rendered]})
+        invoke(local_system, "RenderInvoiceFunction", fan_out_event([rendered]))
         record = stream_record(local_system, "SendInvoiceFunction", invoice["id"])
         # both senders read the unsent invoice, then claim the email at the same moment
         with rendezvous("dynamodb", "UpdateItem", when=mentions("SEND#invoice")) as meeting:
-            results = run_concurrently(functions, "SendInvoiceFunction", [{"Records": [record]}] * 2)
+            results = run_concurrently(functions, "SendInvoiceFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
 
     assert meeting.met
@@ -182,7 +183,7 @@ def test_one_paid_record_delivered_twice_at_once_sends_one_confirmation(local_sy
         assert json.loads(paid["body"])["result"] == "applied"
         record = stream_record(local_system, "NotifyPaidFunction", invoice["id"])
         with rendezvous("dynamodb", "UpdateItem", when=mentions("SEND#paid-confirmation")) as meeting:
-            results = run_concurrently(functions, "NotifyPaidFunction", [{"Records": [record]}] * 2)
+            results = run_concurrently(functions, "NotifyPaidFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
 
     assert meeting.met

@@ -31,7 +31,7 @@ def test_the_stream_samples_belong_to_the_sample_order(local_system: Any) -> Non
         "send_invoice/pdf_recorded.json": f"INVOICE#{invoice_id}",
     }
     for name, key in samples.items():
-        assert load_event(name)["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] == key, name
+        assert json.loads(load_event(name)["Records"][0]["body"])["dynamodb"]["Keys"]["pk"]["S"] == key, name
 
 
 def test_replaying_each_stream_sample_reports_no_failure_and_sends_nothing_again(local_system: Any) -> None:

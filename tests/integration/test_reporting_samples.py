@@ -47,7 +47,7 @@ def _reports(system: Any) -> dict[str, Any]:
 def test_the_stream_samples_belong_to_the_sample_order(sample_order: dict[str, Any]) -> None:
     invoice_id = "inv_" + sample_order["id"].removeprefix("ord_")
     for name in STREAM_SAMPLES:
-        record = load_event(f"project_aggregates/{name}.json")["Records"][0]
+        record = json.loads(load_event(f"project_aggregates/{name}.json")["Records"][0]["body"])
         envelope = json.loads(record["dynamodb"]["NewImage"]["event"]["S"])
         assert envelope["data"]["invoice_id"] == invoice_id, name
         assert envelope["data"]["customer_id"] == sample_order["customer_id"], name

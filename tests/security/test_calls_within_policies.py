@@ -99,7 +99,8 @@ def requests_of(call: AwsCall) -> list[tuple[str, str | None, dict[str, Any]]]:
             for entry in p["Entries"]
         ]
     if service == "sns":
-        return [(f"sns:{operation}", p.get("TopicArn") or p.get("TargetArn") or "*", {})]
+        action = {"PublishBatch": "Publish"}.get(operation, operation)  # IAM has no sns:PublishBatch
+        return [(f"sns:{action}", p.get("TopicArn") or p.get("TargetArn") or "*", {})]
     if service == "stepfunctions":
         resource = p.get("stateMachineArn") or p.get("executionArn")
         return [(f"states:{operation}", resource, {})]

@@ -51,6 +51,10 @@ MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup": (
         "AWS Backup's own role for taking the table's backups (TableBackupRole); no restore permissions"
     ),
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole": (
+        "the queue event source mapping receives and deletes with the function's role; a Deny confines it "
+        "to the function's own queue"
+    ),
 }
 # SAM policy templates that expand to exactly one action on the one named resource. The others grant more
 # than our functions use (DynamoDBCrudPolicy: Scan and batch writes; S3ReadPolicy: every key and the
@@ -73,6 +77,7 @@ DATA_RESOURCE_TYPES = {
     "AWS::SecretsManager::Secret",
 }
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+QUEUE_READS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +258,37 @@ def test_stream_readers_read_only_this_tables_stream(deployed: dict[str, Any]) -
         assert any(
             set(_listed(s["Action"])) >= STREAM_READS
             and s.get("NotResource") == {"Fn::Sub": "${ReceivablesTable.Arn}/stream/*"}
+            for s in denials
+        ), logical_id
+
+
+def test_queue_readers_read_only_their_own_queue(template: dict[str, Any], deployed: dict[str, Any]) -> None:
+    queues_of = {
+        logical_id: [
+            event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            for event in resource["Properties"].get("Events", {}).values()
+            if event["Type"] == "SQS"
+        ]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    readers = {logical_id: queues for logical_id, queues in queues_of.items() if queues}
+
+    assert readers
+    for logical_id, (queue,) in readers.items():
+        role = f"{logical_id}Role"
+        assert any(
+            "SQSQueueExecutionRole" in a
+            for a in deployed["Resources"][role]["Properties"]["ManagedPolicyArns"]
+        )
+        denials = [
+            statement
+            for where, statement in identity_statements(deployed)
+            if where.startswith(f"{role}/") and statement["Effect"] == "Deny"
+        ]
+        assert any(
+            set(_listed(s["Action"])) >= QUEUE_READS
+            and s.get("NotResource") == {"Fn::GetAtt": [queue, "Arn"]}
             for s in denials
         ), logical_id
 
