@@ -17,9 +17,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import fontTools.subset  # noqa: F401  (adds subset_glyphs to the table classes)
 import fpdf
 import pytest
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, getTableClass
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 from PIL import Image
@@ -421,6 +422,11 @@ def test_the_fpdf2_internals_the_renderer_relies_on_are_still_there() -> None:
     assert "copy.ttfont = self.ttfont" in inspect.getsource(TTFFont.__deepcopy__)
     assert "subsetter.subset(font.ttfont)" in inspect.getsource(OutputProducer._add_fonts)
     assert callable(SubsetMap.pick.cache_clear)  # type: ignore[attr-defined]
+    # ... and fontTools (fpdf2's dependency): the subsetter keeps glyphs from any mapping, post/hmtx rebinding
+    glyf, hmtx, post = (getTableClass(tag) for tag in ("glyf", "hmtx", "post"))
+    assert "self.glyphs = _dict_subset(self.glyphs, s.glyphs)" in inspect.getsource(glyf.subset_glyphs)
+    assert "self.metrics = _dict_subset(self.metrics" in inspect.getsource(hmtx.subset_glyphs)
+    assert "self.extraNames = []" in inspect.getsource(post.subset_glyphs)
 
 
 def test_the_renderer_module_alone_imports_fpdf() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import unicodedata
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from functools import cache
@@ -27,7 +27,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
 
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
@@ -245,13 +246,50 @@ class _FreshFontFileOutputProducer(OutputProducer):
             fresh = TTFont(BytesIO(files[font.fontkey]), recalcTimestamp=False)
             # The CJK font has no glyph names: fontTools would derive all 50,000 from the cmap again.
             fresh.setGlyphOrder(font.ttfont.getGlyphOrder())
-            # Nor decompile the metrics again: subsetting `hmtx` rebinds its dict, the shared one stays.
-            fresh.tables["hmtx"] = copy.copy(font.ttfont["hmtx"])
+            # Nor decompile metrics and glyph names again: subsetting `hmtx` and `post` rebinds their
+            # attributes on the copy, the shared tables stay whole.
+            for tag in ("hmtx", "post"):
+                fresh.tables[tag] = copy.copy(font.ttfont[tag])
+            # ... nor cut the 50,000 CJK outlines apart: the subsetter takes the few it keeps, made fresh.
+            fresh.tables["glyf"] = _glyf_table(_glyph_data(font.fontkey), font.ttfont.getGlyphOrder())
             for tag in _TABLES_FPDF2_DROPS:  # fpdf2 drops them from the subset, but decompiles them first
                 if tag in fresh:
                     del fresh[tag]
             font.ttfont = fresh
         return super()._add_fonts(*args, **kwargs)
+
+
+class _FreshGlyphs(Mapping[str, Glyph]):
+    """A `glyf` table's glyphs, each a new fontTools `Glyph` from its bytes when asked for: the subsetter
+    remaps and trims the glyphs it keeps in place, so they must not be shared between documents."""
+
+    def __init__(self, data: Mapping[str, bytes]) -> None:
+        self._data = data
+
+    def __getitem__(self, name: str) -> Glyph:
+        return Glyph(self._data[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _glyf_table(data: Mapping[str, bytes], glyph_order: list[str]) -> Any:
+    table: Any = newTable("glyf")
+    table.glyphs = _FreshGlyphs(data)
+    table.glyphOrder = glyph_order
+    table._reverseGlyphOrder = {}
+    return table
+
+
+@cache
+def _glyph_data(fontkey: str) -> dict[str, bytes]:
+    """Each glyph's outline bytes, cut from the font's `glyf` table once per process."""
+    font = TTFont(BytesIO(_full_fonts().files[fontkey]), recalcTimestamp=False)
+    font.setGlyphOrder(_full_fonts().fonts[fontkey].ttfont.getGlyphOrder())
+    return {name: getattr(glyph, "data", b"") for name, glyph in font["glyf"].glyphs.items()}  # b"": empty
 
 
 def _invisible(char: str) -> bool:
