@@ -89,7 +89,7 @@ def _render_with_full_fonts(document: InvoiceDocument) -> bytes:
     pdf.set_text_shaping(True)
     pdf.c_margin = 0
     try:
-        InvoiceLayout(document, _ShapingSurface(pdf, fonts.drawable)).draw()
+        InvoiceLayout(document, _ShapingSurface(pdf, fonts)).draw()
         return bytes(pdf.output(output_producer_class=_FreshFontFileOutputProducer))
     finally:
         # fpdf2 memoises `SubsetMap.pick` on the class, which would keep every document's fonts alive.
@@ -182,13 +182,19 @@ class _FpdfSurface:
 class _ShapingSurface:
     """The surface for text outside the Latin subsets: fpdf2's `cell()` with fallback fonts and shaping.
 
-    `text()` in fpdf2 does neither, so each string is a cell of the font's height, placed so that its
-    baseline (fpdf2 puts it at 0.5 h + 0.3 font size below the top) falls where the layout wants it.
+    `text()` in fpdf2 does neither, so each string that needs them is a cell of the font's height, placed so
+    that its baseline (fpdf2 puts it at 0.5 h + 0.3 font size below the top) falls where the layout wants it.
+    Strings wholly in the Latin subsets' character set (labels, amounts, dates: most of them) need neither
+    and are placed with `text()` and measured with the width table, as on the fast path: a cell costs fpdf2
+    a bidi and shaping pass per string.
     """
 
-    def __init__(self, pdf: FPDF, drawable: Mapping[str, frozenset[int]]) -> None:
+    def __init__(self, pdf: FPDF, fonts: _FullFonts) -> None:
         self._pdf = pdf
-        self._drawable = drawable
+        self._drawable = fonts.drawable
+        self._faces = fonts.faces
+        self._plain = _shared_fonts()[1]
+        self._scale = 0.0
         self._style = ""
         self._font: tuple[bool, float] | None = None
         self._gray = -1
@@ -202,6 +208,7 @@ class _ShapingSurface:
             self._style = "B" if bold else ""
             self._pdf.set_font(_FAMILY, self._style, size)
             self._font = (bold, size)
+            self._scale = size * _PT / 1000
         if gray != self._gray:
             self._pdf.set_text_color(gray)
             self._pdf.set_fill_color(gray)
@@ -211,7 +218,12 @@ class _ShapingSurface:
         key = (self._style, self._pdf.font_size_pt, text)
         width = self._widths.get(key)
         if width is None:
-            width = self._widths[key] = self._pdf.get_string_width(text)
+            if self._plain.issuperset(text):
+                widths, missing = self._faces[self._style].widths, self._faces[self._style].missing_width
+                width = sum([widths.get(char, missing) for char in text]) * self._scale
+            else:
+                width = self._pdf.get_string_width(text)
+            self._widths[key] = width
         return width
 
     def text(self, x: float, y: float, text: str) -> None:
@@ -220,6 +232,9 @@ class _ShapingSurface:
         if missing:
             raise UndrawableTextError(text, missing)
         pdf = self._pdf
+        if self._plain.issuperset(text):
+            pdf.text(x, y, text)
+            return
         height = pdf.font_size
         pdf.set_xy(x, y - 0.8 * height)
         pdf.cell(self.text_width(text), height, text)
@@ -301,6 +316,7 @@ def _invisible(char: str) -> bool:
 class _FullFonts:
     fonts: dict[str, TTFFont]  # fpdf2 font key -> parsed font, in registration order
     drawable: dict[str, frozenset[int]]  # style -> code points that style or the CJK fallback draws
+    faces: dict[str, _Face]  # style -> DejaVu's width table
     files: dict[str, bytes]  # font key -> the TTF file
 
 
@@ -315,7 +331,8 @@ def _full_fonts() -> _FullFonts:
     cjk = frozenset(fonts[_CJK_FAMILY].cmap)
     drawable = {style: frozenset(fonts[_FAMILY + style].cmap) | cjk for style in FACE_FILE_STEMS}
     files = {key: Path(font.ttffile).read_bytes() for key, font in fonts.items()}
-    return _FullFonts(fonts, drawable, files)
+    faces = {style: _face_of(fonts[_FAMILY + style]) for style in FACE_FILE_STEMS}
+    return _FullFonts(fonts, drawable, faces, files)
 
 
 def _copy_font(font: Any) -> TTFFont:
