@@ -17,9 +17,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import fontTools.subset  # noqa: F401  (adds subset_glyphs to the table classes)
 import fpdf
 import pytest
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, getTableClass
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 from PIL import Image
@@ -28,7 +29,7 @@ from receivables.documents import InvoiceDocument, Locale, Party, PostalAddress
 from receivables.rendering import invoice_pdf
 from receivables.rendering.formatting import format_date, format_decimal, format_money, format_percent
 from receivables.rendering.invoice_layout import fit_text, paginate, wrap_text
-from receivables.rendering.invoice_pdf import render_invoice_pdf
+from receivables.rendering.invoice_pdf import UndrawableTextError, render_invoice_pdf
 from receivables.rendering.labels import LABELS, reverse_charge_applies
 from receivables.rendering.samples import sample_invoice_document, sample_lines, tax_breakdown
 
@@ -152,6 +153,95 @@ def test_text_outside_the_prebuilt_subsets_is_drawn_with_the_full_fonts() -> Non
 
     assert "ООО «Ромашка»" in text
     assert "Ωμέγα Straße 1" in text
+
+
+EVERY_SCRIPT = ("山田太郎", "株式会社", "Müller", "Ωmega", "Арбат", "عربي", "עברית", "한국어")
+
+
+def _in_every_script(lines: int) -> InvoiceDocument:
+    """Buyer and line descriptions in Latin, Greek, Cyrillic, Arabic, Hebrew, Chinese, Japanese, Korean."""
+    document = sample_invoice_document(lines)
+    buyer = dataclasses.replace(document.buyer, name="山田太郎")
+    described = tuple(
+        dataclasses.replace(line, description=f"{EVERY_SCRIPT[i % len(EVERY_SCRIPT)]} {line.description}")
+        for i, line in enumerate(document.lines)
+    )
+    return dataclasses.replace(document, buyer=buyer, lines=described)
+
+
+@pytest.fixture(scope="module")
+def every_script() -> bytes:
+    return render_invoice_pdf(_in_every_script(10))
+
+
+@needs_poppler
+def test_names_and_descriptions_in_every_script_are_in_the_pdfs_text(every_script: bytes) -> None:
+    """§ 14 UStG: the buyer's name must be on the invoice, whatever script it is written in (issue #13)."""
+    text = "".join(page_texts(every_script))
+
+    assert re.search(r"^山田太郎 ", text, flags=re.M)  # the buyer's name heads the address
+    for word in EVERY_SCRIPT:
+        assert word in text
+    assert "Bürostuhl" in text
+    assert "Rechnungsbetrag" in text
+
+
+@needs_poppler
+def test_each_script_is_drawn_by_an_embedded_font_that_has_it(every_script: bytes, tmp_path: Path) -> None:
+    fonts = _poppler("pdffonts", every_script).decode()
+    assert re.search(r"\+DejaVuSans\S*\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes", fonts)
+    assert re.search(r"\+DroidSansFallback\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes", fonts)
+    (tmp_path / "invoice.pdf").write_bytes(every_script)
+    subprocess.run(
+        [POPPLER["pdftoppm"], "-png", "-r", "80", "-singlefile", "invoice.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    # The buyer's name (four ideographs at 10 pt) is inked where the address starts, not left blank.
+    name = Image.open(tmp_path / "page.png").convert("L").crop((62, 164, 62 + 58, 164 + 12))
+    inked = sum(count for level, count in enumerate(name.histogram()) if level < 128)
+    assert inked > 60
+
+
+@needs_poppler
+def test_a_long_invoice_in_every_script_still_spans_pages_with_the_header_repeated() -> None:
+    pages = page_texts(render_invoice_pdf(_in_every_script(300)))
+
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        assert re.search(r"Pos\.\s+Beschreibung\s+Menge\s+Einzelpreis\s+Rabatt\s+USt\.\s+Netto", text)
+        assert f"Seite {number} von {len(pages)}" in text
+
+
+def test_a_character_no_font_draws_is_an_error_not_a_gap() -> None:
+    document = sample_invoice_document(2)
+    buyer = dataclasses.replace(
+        document.buyer, name="Anna \u0915 Schmidt"
+    )  # Devanagari: no font of ours has it
+
+    with pytest.raises(UndrawableTextError, match="U\\+0915 DEVANAGARI LETTER KA"):
+        render_invoice_pdf(dataclasses.replace(document, buyer=buyer))
+
+
+def test_invisible_formatting_characters_are_not_an_error() -> None:
+    document = sample_invoice_document(2)
+    buyer = dataclasses.replace(document.buyer, name="שלום\u200f Anna\u200d")  # RLM, ZWJ
+
+    assert render_invoice_pdf(dataclasses.replace(document, buyer=buyer)).startswith(b"%PDF-")
+
+
+def test_the_same_document_in_every_script_always_gives_the_same_bytes(every_script: bytes) -> None:
+    render_invoice_pdf(_in_every_script(40))  # the shared parsed fonts must carry no state over
+
+    assert render_invoice_pdf(_in_every_script(10)) == every_script
+
+
+def test_the_cjk_font_covers_chinese_japanese_and_korean() -> None:
+    cmap = TTFont(invoice_pdf.FONT_DIR / invoice_pdf.CJK_FILE).getBestCmap()
+
+    assert {ord(c) for c in "山田株式会社ひカ한국어。，"} <= set(cmap)
+    assert sum(1 for code in cmap if 0x4E00 <= code <= 0x9FFF) == 20902  # the whole URO block
+    assert sum(1 for code in cmap if 0xAC00 <= code <= 0xD7A3) == 11172  # every Hangul syllable
 
 
 def test_the_same_document_always_gives_the_same_bytes(ten_lines: bytes) -> None:
@@ -327,6 +417,16 @@ def test_the_fpdf2_internals_the_renderer_relies_on_are_still_there() -> None:
     assert "self.subset.pick(uni)" in inspect.getsource(TTFFont.encode_text)
     assert "self._char_id_per_glyph" in inspect.getsource(SubsetMap.items)
     assert "self.fonts[fontkey]" in inspect.getsource(fpdf.FPDF.set_font)
+    # The full path (every script): per-document copies of parsed fonts, a fresh fontTools object to subset.
+    assert {"glyph_ids", "missing_glyphs", "fontkey", "ttffile"} <= set(TTFFont.__slots__)
+    assert "copy.ttfont = self.ttfont" in inspect.getsource(TTFFont.__deepcopy__)
+    assert "subsetter.subset(font.ttfont)" in inspect.getsource(OutputProducer._add_fonts)
+    assert callable(SubsetMap.pick.cache_clear)  # type: ignore[attr-defined]
+    # ... and fontTools (fpdf2's dependency): the subsetter keeps glyphs from any mapping, post/hmtx rebinding
+    glyf, hmtx, post = (getTableClass(tag) for tag in ("glyf", "hmtx", "post"))
+    assert "self.glyphs = _dict_subset(self.glyphs, s.glyphs)" in inspect.getsource(glyf.subset_glyphs)
+    assert "self.metrics = _dict_subset(self.metrics" in inspect.getsource(hmtx.subset_glyphs)
+    assert "self.extraNames = []" in inspect.getsource(post.subset_glyphs)
 
 
 def test_the_renderer_module_alone_imports_fpdf() -> None:

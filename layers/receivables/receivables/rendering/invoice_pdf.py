@@ -3,23 +3,34 @@
 Why it is fast (docs/decisions/0004-pdf-rendering.md): plain fpdf2 parses both TTF files for every document
 and subsets them with fontTools when writing, about 100 ms per invoice. Here the two DejaVu faces are read
 once per process from pre-built Latin subsets (fonts/*.latin.ttf) and embedded whole, from bytes compressed
-once; the layout (invoice_layout.py) places text with `text()` and measures it with a width table. A
-document with a character outside those subsets is rendered again with the full fonts, the ordinary way.
+once; the layout (invoice_layout.py) places text with `text()` and measures it with a width table.
+
+Every other script (docs/decisions/0025-pdf-in-every-script.md): a document with a character outside those
+subsets is rendered again with the full DejaVu faces (Greek, Cyrillic, Arabic, Hebrew, ...) and
+DroidSansFallback.cjk.ttf as fpdf2's fallback font for Chinese, Japanese and Korean, with fpdf2's text
+shaping (HarfBuzz through uharfbuzz: Arabic joining, and fpdf2's own Unicode bidi algorithm for right-to-left
+order). Those three fonts are parsed once per process too and copied per document (fpdf2's own
+`TTFFont.__deepcopy__` shares the parsed font). A character that no font can draw fails the render with
+`UndrawableTextError` instead of leaving a gap on a legal document.
 """
 
 from __future__ import annotations
 
 import copy
+import unicodedata
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from functools import cache
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 from fpdf import FPDF
-from fpdf.fonts import TTFFont
+from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
 from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
 
@@ -29,6 +40,7 @@ from receivables.rendering.labels import document_title
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FACE_FILE_STEMS = {"": "DejaVuSans", "B": "DejaVuSans-Bold"}  # fpdf2 style -> file name without ".ttf"
+CJK_FILE = "DroidSansFallback.cjk.ttf"  # one weight: bold CJK text is drawn in it too
 # What the pre-built subsets hold: the Latin scripts of Europe, typographic punctuation, € and a few signs.
 COMMON_CODEPOINTS: tuple[int, ...] = (
     *range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x218, 0x21C), *range(0x2010, 0x2016),
@@ -36,6 +48,8 @@ COMMON_CODEPOINTS: tuple[int, ...] = (
     0x2039, 0x203A, 0x20AC, 0x2116, 0x2122, 0x2212,
 )  # fmt: skip
 _FAMILY = "dejavu"
+_CJK_FAMILY = "droidcjk"
+_TABLES_FPDF2_DROPS = ("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta")
 _PT = 25.4 / 72  # millimetres per point
 _MEASURED_LIMIT = 50_000  # remembered string widths per face, bounded for long-lived processes
 
@@ -51,12 +65,35 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
         InvoiceLayout(document, _FpdfSurface(pdf, faces, charset)).draw()
         return bytes(pdf.output(output_producer_class=_SharedFontOutputProducer))
     except _NeedsFullFonts:
-        pdf = _new_pdf(document)
-        for style, stem in FACE_FILE_STEMS.items():
-            pdf.add_font(_FAMILY, style, FONT_DIR / f"{stem}.ttf")
-        faces = {style: _face_of(pdf.fonts[_FAMILY + style]) for style in FACE_FILE_STEMS}
-        InvoiceLayout(document, _FpdfSurface(pdf, faces, None)).draw()
-        return bytes(pdf.output())
+        return _render_with_full_fonts(document)
+
+
+class UndrawableTextError(ValueError):
+    """The document holds a character that none of the fonts can draw: no invoice with a gap is issued.
+
+    The render fails (and its task retries and alerts) until a font for that script is added.
+    """
+
+    def __init__(self, text: str, characters: str) -> None:
+        names = ", ".join(f"U+{ord(char):04X} {unicodedata.name(char, '?')}" for char in characters)
+        super().__init__(f"no font draws {names} in {text!r}")
+        self.characters = characters
+
+
+def _render_with_full_fonts(document: InvoiceDocument) -> bytes:
+    fonts = _full_fonts()
+    pdf = _new_pdf(document)
+    for key, font in fonts.fonts.items():
+        pdf.fonts[key] = _copy_font(font)  # registered in the loader's order, so each index `i` matches
+    pdf.set_fallback_fonts([_CJK_FAMILY], exact_match=False)
+    pdf.set_text_shaping(True)
+    pdf.c_margin = 0
+    try:
+        InvoiceLayout(document, _ShapingSurface(pdf, fonts)).draw()
+        return bytes(pdf.output(output_producer_class=_FreshFontFileOutputProducer))
+    finally:
+        # fpdf2 memoises `SubsetMap.pick` on the class, which would keep every document's fonts alive.
+        SubsetMap.pick.cache_clear()
 
 
 def _new_pdf(document: InvoiceDocument) -> FPDF:
@@ -140,6 +177,172 @@ class _FpdfSurface:
     def fill_rect(self, x: float, y: float, width: float, height: float, gray: int) -> None:
         self._set_gray(gray)
         self._pdf.rect(x, y, width, height, style="F")
+
+
+class _ShapingSurface:
+    """The surface for text outside the Latin subsets: fpdf2's `cell()` with fallback fonts and shaping.
+
+    `text()` in fpdf2 does neither, so each string that needs them is a cell of the font's height, placed so
+    that its baseline (fpdf2 puts it at 0.5 h + 0.3 font size below the top) falls where the layout wants it.
+    Strings wholly in the Latin subsets' character set (labels, amounts, dates: most of them) need neither
+    and are placed with `text()` and measured with the width table, as on the fast path: a cell costs fpdf2
+    a bidi and shaping pass per string.
+    """
+
+    def __init__(self, pdf: FPDF, fonts: _FullFonts) -> None:
+        self._pdf = pdf
+        self._drawable = fonts.drawable
+        self._faces = fonts.faces
+        self._plain = _shared_fonts()[1]
+        self._scale = 0.0
+        self._style = ""
+        self._font: tuple[bool, float] | None = None
+        self._gray = -1
+        self._widths: dict[tuple[str, float, str], float] = {}
+
+    def add_page(self) -> None:
+        self._pdf.add_page()
+
+    def use_font(self, bold: bool, size: float, gray: int = 0) -> None:
+        if (bold, size) != self._font:
+            self._style = "B" if bold else ""
+            self._pdf.set_font(_FAMILY, self._style, size)
+            self._font = (bold, size)
+            self._scale = size * _PT / 1000
+        if gray != self._gray:
+            self._pdf.set_text_color(gray)
+            self._pdf.set_fill_color(gray)
+            self._gray = gray
+
+    def text_width(self, text: str) -> float:
+        key = (self._style, self._pdf.font_size_pt, text)
+        width = self._widths.get(key)
+        if width is None:
+            if self._plain.issuperset(text):
+                widths, missing = self._faces[self._style].widths, self._faces[self._style].missing_width
+                width = sum([widths.get(char, missing) for char in text]) * self._scale
+            else:
+                width = self._pdf.get_string_width(text)
+            self._widths[key] = width
+        return width
+
+    def text(self, x: float, y: float, text: str) -> None:
+        drawable = self._drawable[self._style]
+        missing = "".join(dict.fromkeys(c for c in text if ord(c) not in drawable and not _invisible(c)))
+        if missing:
+            raise UndrawableTextError(text, missing)
+        pdf = self._pdf
+        if self._plain.issuperset(text):
+            pdf.text(x, y, text)
+            return
+        height = pdf.font_size
+        pdf.set_xy(x, y - 0.8 * height)
+        pdf.cell(self.text_width(text), height, text)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, gray: int) -> None:
+        self._pdf.set_draw_color(gray)
+        self._pdf.set_line_width(0.1)
+        self._pdf.line(x1, y1, x2, y2)
+
+    def fill_rect(self, x: float, y: float, width: float, height: float, gray: int) -> None:
+        self._pdf.set_fill_color(gray)
+        self._gray = -1
+        self._pdf.rect(x, y, width, height, style="F")
+
+
+class _FreshFontFileOutputProducer(OutputProducer):
+    """fpdf2 subsets each font's fontTools object in place when writing: give it a fresh one, opened from
+    bytes read once, so that the shared parsed font (widths, shaping) stays whole for the next document."""
+
+    def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, Any]:  # fpdf2 internal, see module note
+        files = _full_fonts().files
+        fonts: list[Any] = list(self.fpdf.fonts.values())
+        for font in fonts:
+            fresh = TTFont(BytesIO(files[font.fontkey]), recalcTimestamp=False)
+            # The CJK font has no glyph names: fontTools would derive all 50,000 from the cmap again.
+            fresh.setGlyphOrder(font.ttfont.getGlyphOrder())
+            # Nor decompile metrics and glyph names again: subsetting `hmtx` and `post` rebinds their
+            # attributes on the copy, the shared tables stay whole.
+            for tag in ("hmtx", "post"):
+                fresh.tables[tag] = copy.copy(font.ttfont[tag])
+            # ... nor cut the 50,000 CJK outlines apart: the subsetter takes the few it keeps, made fresh.
+            fresh.tables["glyf"] = _glyf_table(_glyph_data(font.fontkey), font.ttfont.getGlyphOrder())
+            for tag in _TABLES_FPDF2_DROPS:  # fpdf2 drops them from the subset, but decompiles them first
+                if tag in fresh:
+                    del fresh[tag]
+            font.ttfont = fresh
+        return super()._add_fonts(*args, **kwargs)
+
+
+class _FreshGlyphs(Mapping[str, Glyph]):
+    """A `glyf` table's glyphs, each a new fontTools `Glyph` from its bytes when asked for: the subsetter
+    remaps and trims the glyphs it keeps in place, so they must not be shared between documents."""
+
+    def __init__(self, data: Mapping[str, bytes]) -> None:
+        self._data = data
+
+    def __getitem__(self, name: str) -> Glyph:
+        return Glyph(self._data[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _glyf_table(data: Mapping[str, bytes], glyph_order: list[str]) -> Any:
+    table: Any = newTable("glyf")
+    table.glyphs = _FreshGlyphs(data)
+    table.glyphOrder = glyph_order
+    table._reverseGlyphOrder = {}
+    return table
+
+
+@cache
+def _glyph_data(fontkey: str) -> dict[str, bytes]:
+    """Each glyph's outline bytes, cut from the font's `glyf` table once per process."""
+    font = TTFont(BytesIO(_full_fonts().files[fontkey]), recalcTimestamp=False)
+    font.setGlyphOrder(_full_fonts().fonts[fontkey].ttfont.getGlyphOrder())
+    return {name: getattr(glyph, "data", b"") for name, glyph in font["glyf"].glyphs.items()}  # b"": empty
+
+
+def _invisible(char: str) -> bool:
+    """Control and format characters (bidi marks, joiners): fpdf2's bidi and shaping consume them."""
+    return unicodedata.category(char) in ("Cc", "Cf")
+
+
+@dataclass(frozen=True)
+class _FullFonts:
+    fonts: dict[str, TTFFont]  # fpdf2 font key -> parsed font, in registration order
+    drawable: dict[str, frozenset[int]]  # style -> code points that style or the CJK fallback draws
+    faces: dict[str, _Face]  # style -> DejaVu's width table
+    files: dict[str, bytes]  # font key -> the TTF file
+
+
+@cache
+def _full_fonts() -> _FullFonts:
+    """Parse the full faces and the CJK font once per process (the CJK file alone is 3.3 MB)."""
+    loader = FPDF()
+    for style, stem in FACE_FILE_STEMS.items():
+        loader.add_font(_FAMILY, style, FONT_DIR / f"{stem}.ttf")
+    loader.add_font(_CJK_FAMILY, "", FONT_DIR / CJK_FILE)
+    fonts: dict[str, Any] = dict(loader.fonts)
+    cjk = frozenset(fonts[_CJK_FAMILY].cmap)
+    drawable = {style: frozenset(fonts[_FAMILY + style].cmap) | cjk for style in FACE_FILE_STEMS}
+    files = {key: Path(font.ttffile).read_bytes() for key, font in fonts.items()}
+    faces = {style: _face_of(fonts[_FAMILY + style]) for style in FACE_FILE_STEMS}
+    return _FullFonts(fonts, drawable, faces, files)
+
+
+def _copy_font(font: Any) -> TTFFont:
+    """A per-document copy: fresh glyph numbering and missing-glyph list; the parsed font, its HarfBuzz face
+    and (read-only here) width and glyph-id tables shared instead of copied."""
+    memo = {id(font.cw): font.cw, id(font.glyph_ids): font.glyph_ids, id(font.subset): None}
+    copied: Any = copy.deepcopy(font, memo)
+    copied.subset = SubsetMap(copied)  # fpdf2's deepcopy would tie the copied subset to another font copy
+    copied.missing_glyphs = []
+    return cast(TTFFont, copied)
 
 
 # ---------------------------------------------------------------------------------------------------------
