@@ -14,7 +14,7 @@ from receivables.invoices import get_own_invoice, hosted_url, list_invoices, pub
 from receivables.observability import logger
 from receivables.orders import get_customer
 from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
-from receivables.payments import list_invoice_payments, public_payment
+from receivables.payment_records import list_invoice_payments, public_payment
 from receivables.settings import InvoicesApiSettings, load
 from receivables.tasks import complete_task, list_tasks
 

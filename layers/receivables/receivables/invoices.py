@@ -17,20 +17,17 @@ from receivables import aws, clock, money
 from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAddress, TaxLine
 from receivables.dunning_index import first_action_fields
 from receivables.errors import NotFound
+from receivables.invoicing import store
+from receivables.invoicing.model import INVOICE_ENTITY, Invoice
 from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.orders import order_key
-from receivables.outbox import new_event, outbox_put
+from receivables.outbox import new_event
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.tasks import FOLLOW_UP_QUEUE, NewTask, task_put
 
 _MAX_NUMBERING_ATTEMPTS = 25
-INVOICE_ENTITY = "invoice"
-
-
-def invoice_key(invoice_id: str) -> dict[str, str]:
-    return {"pk": f"INVOICE#{invoice_id}", "sk": "INVOICE"}
 
 
 def token_key(token: str) -> dict[str, str]:
@@ -65,7 +62,7 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
     issue_date = now.astimezone(seller.zone).date()
     counter = counter_key("INVOICE", seller.seller_id, issue_date.year)
     for _ in range(_MAX_NUMBERING_ATTEMPTS):
-        existing = read(table_name, invoice_key(invoice_id))
+        existing = store.read_item(table_name, invoice_id)
         if existing is not None:
             return IssuedInvoice(invoice_id, existing["number"], newly_issued=False)
         last = last_number(table_name, counter)
@@ -85,10 +82,11 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
         )
         event = new_event("invoice.issued", _issued_event_data(invoice), at=now)
         try:
-            client.transact_write_items(
-                TransactItems=[
-                    counter_update,
-                    put_new(table_name, invoice),
+            store.create(
+                table_name,
+                Invoice.from_item(invoice),
+                lead=[counter_update],
+                items=[
                     put_new(
                         table_name,
                         invoice_number_key(seller.seller_id, number)
@@ -111,8 +109,8 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
                         }
                     },
                     task_put(table_name, follow_up, cause_id=invoice_id),
-                    outbox_put(table_name, event),
-                ]
+                ],
+                events=[event],
             )
         except client.exceptions.TransactionCanceledException as cancelled:
             reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
@@ -136,7 +134,7 @@ def _invoice_record(
         datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).astimezone(seller.zone).date()
     )
     gross = order["totals"]["gross"]
-    return invoice_key(invoice_id) | {
+    return {
         "entity": INVOICE_ENTITY,
         "id": invoice_id,
         "number": number,
@@ -198,7 +196,7 @@ def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- reads
 def get_invoice(table_name: str, invoice_id: str) -> dict[str, Any]:
-    item = read(table_name, invoice_key(invoice_id))
+    item = store.read_item(table_name, invoice_id)
     if item is None or item.get("entity") != INVOICE_ENTITY:
         raise NotFound(f"No invoice {invoice_id}.")
     return item

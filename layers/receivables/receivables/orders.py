@@ -141,7 +141,7 @@ def get_order(table_name: str, order_id: str, storefront_id: str) -> dict[str, A
 def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
     """The customer's current details, reminder preferences and credit balances (per currency)."""
     from receivables.customers import json_safe
-    from receivables.payments import customer_credits
+    from receivables.payment_records import customer_credits
 
     response = aws.client("dynamodb").get_item(
         TableName=table_name, Key=to_item(customer_key(customer_id)), ConsistentRead=True

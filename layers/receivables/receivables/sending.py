@@ -53,10 +53,13 @@ def send_once(
     purpose: str,
     send: Callable[[], str],
     record: Callable[[str, str], list[dict[str, Any]]] = lambda message_id, at: [],
+    record_on_invoice: Callable[[dict[str, Any], str, str], None] | None = None,
 ) -> str | None:
     """Runs `send` unless this purpose was sent already; returns the message id when it sent.
 
     `record(message_id, sent_at)` gives TransactWriteItems entries committed with the `sent` mark.
+    When the send changes the invoice, `record_on_invoice(mark, message_id, sent_at)` commits the
+    `sent` mark through the invoice store instead (the store is the only writer of invoice items).
     """
     claimed_at = clock.iso(clock.now())
     if not _claim(table, invoice_id, purpose, claimed_at):
@@ -86,14 +89,18 @@ def send_once(
             ),
         }
     }
-    _record_sent([mark, *record(message_id, sent_at)])
+    if record_on_invoice is not None:
+        _record_sent(lambda: record_on_invoice(mark, message_id, sent_at))
+    else:
+        items = [mark, *record(message_id, sent_at)]
+        _record_sent(lambda: aws.client("dynamodb").transact_write_items(TransactItems=items))
     return message_id
 
 
-def _record_sent(items: list[dict[str, Any]]) -> None:
+def _record_sent(write: Callable[[], object]) -> None:
     for attempt in range(_RECORD_ATTEMPTS):
         try:
-            aws.client("dynamodb").transact_write_items(TransactItems=items)
+            write()
             return
         except ClientError as error:
             reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])} - {"None"}

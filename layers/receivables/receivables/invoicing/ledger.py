@@ -1,0 +1,66 @@
+"""The balance rule of an invoice, pure and property-tested (tests/unit/test_payment_rules.py).
+
+amount_due = total − credited − paid + refunded, never below zero and never above the total: what a
+payment brings beyond the amount due becomes customer credit, and a refund beyond what was paid on the
+invoice is taken from that credit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Balance:
+    total: Decimal
+    paid: Decimal  # applied payments
+    refunded: Decimal  # applied refunds
+    credited: Decimal = Decimal(0)  # credit notes (reporting issue); reduce what is due like a payment
+
+    @property
+    def due(self) -> Decimal:
+        return self.total - self.credited - self.paid + self.refunded
+
+    @property
+    def net_paid(self) -> Decimal:
+        return self.paid - self.refunded
+
+
+@dataclass(frozen=True)
+class Applied:
+    balance: Balance
+    applied: Decimal  # what changed on the invoice
+    credit_change: Decimal  # + surplus to customer credit, − refunded beyond the invoice's payments
+
+
+def status_for(balance: Balance, current: str) -> str:
+    if current == "void":
+        return "void"
+    if balance.due <= 0:
+        return "paid"
+    if current == "uncollectible":
+        return "uncollectible"  # written off stays written off until it is paid in full
+    return "partially_paid" if balance.due < balance.total - balance.credited else "open"
+
+
+def apply_payment(balance: Balance, amount: Decimal) -> Applied:
+    applied = min(amount, max(balance.due, Decimal(0)))
+    changed = Balance(balance.total, balance.paid + applied, balance.refunded, balance.credited)
+    return Applied(changed, applied, amount - applied)
+
+
+def apply_refund(balance: Balance, amount: Decimal) -> Applied:
+    applied = min(amount, max(balance.net_paid, Decimal(0)))
+    changed = Balance(balance.total, balance.paid, balance.refunded + applied, balance.credited)
+    return Applied(changed, applied, -(amount - applied))
+
+
+def balance_of(invoice: dict[str, Any]) -> Balance:
+    return Balance(
+        total=Decimal(invoice["total"]),
+        paid=Decimal(invoice.get("amount_paid", 0)),
+        refunded=Decimal(invoice.get("amount_refunded", 0)),
+        credited=Decimal(invoice.get("amount_credited", 0)),
+    )
