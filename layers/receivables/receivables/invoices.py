@@ -68,9 +68,13 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
         last = last_number(table_name, counter)
         number = format_number(issue_date.year, last + 1)
         invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
-        invoice |= first_action_fields(
-            invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
-        )
+        nothing_to_pay = invoice["total"] <= 0
+        if nothing_to_pay:  # a 100 % discount: paid at issue, never dunned (decisions/0023)
+            invoice |= {"status": "paid", "paid_at": clock.iso(now)}
+        else:
+            invoice |= first_action_fields(
+                invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
+            )
         counter_update = advance_counter(table_name, counter, last)
         follow_up = NewTask(
             kind="follow_up",
@@ -108,7 +112,7 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
                             "ExpressionAttributeValues": to_item({":id": invoice_id}),
                         }
                     },
-                    task_put(table_name, follow_up, cause_id=invoice_id),
+                    *([] if nothing_to_pay else [task_put(table_name, follow_up, cause_id=invoice_id)]),
                 ],
                 events=[event],
             )
@@ -318,7 +322,8 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "reminder_steps": list(item.get("reminder_steps", [])),
         # Late fees are their own documents on the account; the invoice's own amounts never change.
         "late_fees": amount(item.get("late_fees", 0)),
-        "account_amount_due": amount(Decimal(item["amount_due"]) + Decimal(item.get("late_fees", 0))),
+        "fees_paid": amount(item.get("fees_paid", 0)),
+        "account_amount_due": amount(Invoice.from_item(item).account_amount_due),
         "next_reminder_at": item.get("next_reminder_at"),
         "created_at": item["created_at"],
     }

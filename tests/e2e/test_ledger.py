@@ -1,0 +1,51 @@
+"""The invoice ledger's defects through the running system (issue #12; docs/decisions/0023-invoice-ledger.md).
+
+Each test places its own order at the runtime's current (simulated) time, settles or moves the clock, and
+then looks only at its own invoice and its own emails (other tests share the runtime).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningSystem
+from tests.support import load_event
+
+pytestmark = pytest.mark.e2e
+
+
+def _order(system: RunningSystem, external_id: str, **line: Any) -> dict[str, Any]:
+    body = load_event("http/create_order_body.json") | {"external_id": external_id}
+    body["lines"] = [body["lines"][0] | line]
+    response = system.post_order(body, key=external_id)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _emails_about(system: RunningSystem, number: str) -> list[str]:
+    return [e["subject"] for e in system.emails() if number in e["subject"] or number in e["text"]]
+
+
+def test_an_invoice_with_nothing_to_pay_is_paid_at_issue_and_never_dunned(
+    running_system: RunningSystem,
+) -> None:
+    # given an order with a 100 % discount
+    order = _order(running_system, "LEDGER-ZERO-1", discount_percent="100")
+    assert order["totals"]["gross"] == "0.00"
+    invoice = running_system.invoice_of(order["id"])
+
+    # when the invoice is issued and two months pass
+    running_system.advance_days(60)
+
+    # then it was paid at issue, is on no dunning schedule, and only the invoice itself was emailed
+    after = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (invoice["status"], invoice["amount_due"], invoice["account_amount_due"]) == (
+        "paid",
+        "0.00",
+        "0.00",
+    )
+    assert (after["status"], after["next_reminder_at"], after["reminders_sent"]) == ("paid", None, 0)
+    assert running_system.get_json(f"/invoices/{invoice['id']}/escalation")["state"] == "none"
+    assert len(_emails_about(running_system, invoice["number"])) == 1
