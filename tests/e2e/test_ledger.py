@@ -49,3 +49,35 @@ def test_an_invoice_with_nothing_to_pay_is_paid_at_issue_and_never_dunned(
     assert (after["status"], after["next_reminder_at"], after["reminders_sent"]) == ("paid", None, 0)
     assert running_system.get_json(f"/invoices/{invoice['id']}/escalation")["state"] == "none"
     assert len(_emails_about(running_system, invoice["number"])) == 1
+
+
+def test_invoices_are_listed_newest_first_in_full_pages_per_status(running_system: RunningSystem) -> None:
+    # given three invoices with nothing to pay (so all three are `paid`), issued one after the other
+    ids = []
+    for n in range(3):
+        ids.append(
+            running_system.invoice_of(
+                _order(running_system, f"LEDGER-LIST-{n}", discount_percent="100")["id"]
+            )["id"]
+        )
+        running_system.advance_days(1)
+
+    # when finance pages through the paid invoices two at a time
+    pages, token = [], None
+    while True:
+        params = {"status": "paid", "limit": 2} | ({"next_token": token} if token else {})
+        page = running_system.get_json("/invoices", **params)
+        pages.append(page["items"])
+        token = page.get("next_token")
+        if not token:
+            break
+
+    # then every page but the last is full, all are paid, and the newest comes first
+    assert len(pages) >= 2
+    assert all(len(items) == 2 for items in pages[:-1])
+    listed = [item for items in pages for item in items]
+    assert {item["status"] for item in listed} == {"paid"}
+    created = [item["created_at"] for item in listed]
+    assert created == sorted(created, reverse=True)
+    ours = [item["id"] for item in listed if item["id"] in ids]
+    assert ours == list(reversed(ids))

@@ -167,9 +167,9 @@ def _invoice_record(
         "version": 1,
         "created_at": clock.iso(now),
         "gsi1pk": f"INVOICES#{order['storefront_id']}",
-        "gsi1sk": f"{issue_date.isoformat()}#{invoice_id}",
+        "gsi1sk": f"{clock.iso(now)}#{invoice_id}",  # newest first by the instant, not the day
         "gsi3pk": f"CUSTOMER#{order['customer_id']}",
-        "gsi3sk": f"INVOICE#{issue_date.isoformat()}#{invoice_id}",
+        "gsi3sk": f"INVOICE#{clock.iso(now)}#{invoice_id}",
     }
 
 
@@ -221,23 +221,31 @@ def list_invoices(
     limit: int,
     start: dict[str, Any] | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """A storefront's invoices, newest first; by customer through its own index."""
+    """A storefront's invoices, newest first, every page but the last full.
+
+    By status through the per-status index (gsi4), by customer through the customer's index (gsi3);
+    both filters at once read the customer's index and keep reading until the page is full.
+    """
     filters, values, names = ["storefront_id = :sf"], {":sf": storefront_id}, {}
     if customer_id:
-        request: dict[str, Any] = {
-            "IndexName": "gsi3",
-            "KeyConditionExpression": "gsi3pk = :pk AND begins_with(gsi3sk, :inv)",
-        }
+        index = "gsi3"
+        request: dict[str, Any] = {"KeyConditionExpression": "gsi3pk = :pk AND begins_with(gsi3sk, :inv)"}
         values |= {":pk": f"CUSTOMER#{customer_id}", ":inv": "INVOICE#"}
+        if status:
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = status
+    elif status:
+        index = "gsi4"
+        request = {"KeyConditionExpression": "gsi4pk = :pk"}
+        values[":pk"] = f"INVOICES#{storefront_id}#{status}"
     else:
-        request = {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :pk"}
+        index = "gsi1"
+        request = {"KeyConditionExpression": "gsi1pk = :pk"}
         values[":pk"] = f"INVOICES#{storefront_id}"
-    if status:
-        filters.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = status
     request |= {
         "TableName": table_name,
+        "IndexName": index,
         "FilterExpression": " AND ".join(filters),
         "ExpressionAttributeValues": to_item(values),
         "ScanIndexForward": False,
@@ -247,8 +255,18 @@ def list_invoices(
         request["ExpressionAttributeNames"] = names
     if start:
         request["ExclusiveStartKey"] = start
-    page = aws.client("dynamodb").query(**request)
-    return [from_item(i) for i in page["Items"]], page.get("LastEvaluatedKey")
+    found: list[dict[str, Any]] = []
+    while True:
+        page = aws.client("dynamodb").query(**request)
+        found += [from_item(i) for i in page["Items"]]
+        last = page.get("LastEvaluatedKey")
+        if len(found) >= limit or last is None:
+            break
+        request["ExclusiveStartKey"] = last
+    if len(found) > limit:  # the page ends at the limit-th item: continue right after it
+        found = found[:limit]
+        last = to_item({name: found[-1][name] for name in ("pk", "sk", f"{index}pk", f"{index}sk")})
+    return found, last
 
 
 # ------------------------------------------------------------------------------------- presentation

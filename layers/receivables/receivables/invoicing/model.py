@@ -91,7 +91,14 @@ class Invoice:
     def to_item(self) -> dict[str, Any]:
         """The item as stored (python values; items.to_item serializes them)."""
         ledger = {name: getattr(self, name) for name in _LEDGER_FIELDS}
-        return invoice_key(self.id) | dict(self.attributes) | ledger
+        return invoice_key(self.id) | dict(self.attributes) | ledger | self._status_listing_keys()
+
+    def _status_listing_keys(self) -> dict[str, str]:
+        """The per-status listing index (gsi4): it moves with every status change the store writes."""
+        storefront, created = self.attributes.get("storefront_id"), self.attributes.get("created_at")
+        if not storefront or not created:
+            return {}
+        return {"gsi4pk": f"INVOICES#{storefront}#{self.status}", "gsi4sk": f"{created}#{self.id}"}
 
     # -------------------------------------------------------------------------------- the ledger
     @property
