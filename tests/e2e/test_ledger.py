@@ -6,12 +6,17 @@ then looks only at its own invoice and its own emails (other tests share the run
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import RunningSystem
-from tests.support import load_event
+from tests.support import generic_signature_headers, load_event
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +86,63 @@ def test_invoices_are_listed_newest_first_in_full_pages_per_status(running_syste
     assert created == sorted(created, reverse=True)
     ours = [item["id"] for item in listed if item["id"] in ids]
     assert ours == list(reversed(ids))
+
+
+def _patch_customer(system: RunningSystem, customer_id: str, body: dict[str, Any]) -> None:
+    response = requests.patch(
+        system.url(f"/customers/{customer_id}"), json=body, headers={"x-api-key": system.api_key}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+
+
+def _pay(system: RunningSystem, invoice: dict[str, Any], event_id: str, amount: str) -> None:
+    body = load_event("http/generic_payment_body.json") | {
+        "id": event_id,
+        "invoice_number": invoice["number"],
+        "amount": amount,
+    }
+    raw = json.dumps(body).encode()
+    headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
+    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
+    assert response.json()["result"] == "applied", response.text
+
+
+def test_paying_what_the_reminder_asks_settles_fee_and_invoice_fee_booked_as_income_without_vat(
+    running_system: RunningSystem,
+) -> None:
+    # given an invoice whose customer's reminders charge a 5.00 fee, reminded after its due date
+    order = _order(running_system, "LEDGER-FEE-1")
+    invoice = running_system.invoice_of(order["id"])
+    fee_step = {"name": "reminder_1", "offset_days": 1, "template": "reminder", "late_fee_fixed": "5.00"}
+    _patch_customer(running_system, order["customer_id"], {"dunning_overrides": {"steps": [fee_step]}})
+    running_system.advance_days(16)
+    reminded = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (reminded["late_fees"], reminded["fees_paid"]) == ("5.00", "0.00")
+    asked = Decimal(reminded["account_amount_due"])
+    assert asked == Decimal(invoice["total"]) + 5
+
+    # when the customer pays exactly what the reminder asked for
+    _pay(running_system, invoice, "evt_ledger_fee_1", str(asked))
+    running_system.settle()
+
+    # then fee and invoice are settled, nothing became customer credit, and the fee is income without VAT
+    paid = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (paid["status"], paid["amount_due"], paid["fees_paid"], paid["account_amount_due"]) == (
+        "paid",
+        "0.00",
+        "5.00",
+        "0.00",
+    )
+    customer = running_system.get_json(f"/customers/{order['customer_id']}")
+    assert customer["credit_balance"].get("EUR", "0.00") == "0.00"
+    journal = requests.get(
+        running_system.url("/exports/journal"), headers={"x-api-key": running_system.api_key}, timeout=30
+    ).text
+    rows = list(csv.DictReader(io.StringIO(journal)))
+    payment = [
+        r for r in rows if r["description"].startswith("Payment ") and invoice["number"] in r["description"]
+    ]
+    assert {(r["account"], r["credit"]) for r in payment if r["credit"]} == {
+        ("2700", "5.00"),
+        ("1400", invoice["total"]),
+    }

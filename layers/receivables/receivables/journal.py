@@ -24,6 +24,8 @@ RECEIVABLE = "receivable"
 CUSTOMER_CREDIT = "customer_credit"
 WRITE_OFF = "write_off"
 FEES = "fees"
+FEE_INCOME = "fee_income"
+INTEREST_INCOME = "interest_income"
 ROUNDING = "rounding"
 
 # SKR03-style example chart; every role is configuration (docs/reports.md "Account mapping").
@@ -35,6 +37,10 @@ DEFAULT_ACCOUNTS: dict[str, str | dict[str, str]] = {
     "customer_credit": "1710",  # Guthaben von Kunden (Überzahlungen)
     "write_off": "2400",  # Forderungsverluste
     "fees": "4970",  # Nebenkosten des Geldverkehrs
+    # Reminder fees and default interest are damages, not consideration for a supply: no VAT
+    # (decisions/0023); booked as income when a payment settles them (§ 367 BGB order).
+    "fee_income": "2700",  # Sonstige Erträge (Mahngebühren, nicht steuerbar)
+    "interest_income": "2650",  # Sonstige Zinsen und ähnliche Erträge (Verzugszinsen)
     "rounding": "8200",  # never expected: tax breakdowns sum to the gross
 }
 JOURNAL_COLUMNS = ("date", "document", "account", "debit", "credit", "currency", "description", "entry_id")
@@ -108,12 +114,17 @@ def payment_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str, 
     """
     amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
     fee = Decimal(data.get("fee") or 0)
+    costs, interest = Decimal(data.get("fees_applied") or 0), Decimal(data.get("interest_applied") or 0)
     text = f"Payment {data['payment_id']} on invoice {data['number']} ({data.get('method') or 'unknown'})"
     lines = [
         _debit(f"bank:{data['provider']}", amount - fee, text),
         _debit(FEES, fee, f"{text}, provider fee"),
+        _credit(FEE_INCOME, costs, f"{text}, reminder fees"),
+        _credit(INTEREST_INCOME, interest, f"{text}, default interest"),
         _credit(RECEIVABLE, applied, text),
-        _credit(CUSTOMER_CREDIT, amount - applied, f"{text}, overpayment to customer credit"),
+        _credit(
+            CUSTOMER_CREDIT, amount - costs - interest - applied, f"{text}, overpayment to customer credit"
+        ),
     ]
     return _entry(entry_id, day, occurred_at, "payment", data["payment_id"], data["number"], data, lines)
 

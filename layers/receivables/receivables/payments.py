@@ -22,7 +22,7 @@ from receivables import aws, clock, money
 from receivables.errors import NotFound
 from receivables.invoices import days_to_pay, get_invoice, invoice_number_key
 from receivables.invoicing import store
-from receivables.invoicing.ledger import Balance, apply_payment, apply_refund, balance_of, status_for
+from receivables.invoicing.ledger import Balance, allocate_payment, apply_refund, balance_of, status_for
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
 from receivables.items import to_item
@@ -137,9 +137,16 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
     assert event.amount is not None
     assert event.payment_ref is not None
     currency = invoice["currency"]
-    outcome = apply_payment(balance_of(invoice), event.amount)
+    before = Invoice.from_item(invoice)
+    allocation = allocate_payment(before, event.amount)
+    outcome = allocation.principal
     now = clock.iso(clock.now())
     change = _balance_change(invoice, outcome.balance, now)
+    if allocation.fees:
+        change.invoice_sets |= {
+            "fees_paid": before.fees_paid + allocation.fees,
+            "interest_paid": before.interest_paid + allocation.interest,
+        }
     payment_id = f"{event.provider}:{event.payment_ref}"
     change.items += [
         put_new(
@@ -157,6 +164,8 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
                 "currency": currency,
                 "amount": event.amount,
                 "applied": outcome.applied,
+                "fees_applied": allocation.costs,
+                "interest_applied": allocation.interest,
                 "surplus": outcome.credit_change,
                 "refunded": Decimal(0),
                 "occurred_at": event.occurred_at,
@@ -180,7 +189,12 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
         "currency": currency,
         "amount": money.format_amount(event.amount, currency),
         "applied": money.format_amount(outcome.applied, currency),
+        "fees_applied": money.format_amount(allocation.costs, currency),
+        "interest_applied": money.format_amount(allocation.interest, currency),
         "amount_due": money.format_amount(outcome.balance.due, currency),
+        "account_amount_due": money.format_amount(
+            max(outcome.balance.due, Decimal(0)) + before.fees_due - allocation.fees, currency
+        ),
         "occurred_at": event.occurred_at,
         "issue_date": invoice["issue_date"],
     }

@@ -150,16 +150,17 @@ def send_reminder(
     currency = invoice["currency"]
     step = dunning.step_by_name(policy, step_name)
     amount_due = Decimal(invoice["amount_due"])
-    fee = dunning.late_fee(step, amount_due, currency) if step else Decimal(0)
+    interest = Decimal(0)
     if step and step.interest:
-        fee += dunning.statutory_interest(
+        interest = dunning.statutory_interest(
             amount_due,
             currency,
             date.fromisoformat(invoice["due_date"]),
             clock.today(),
             policy.interest_rate_percent_per_year,
         )
-    fees_before = Decimal(invoice.get("late_fees", 0))
+    fee = (dunning.late_fee(step, amount_due, currency) if step else Decimal(0)) + interest
+    fees_before = Invoice.from_item(invoice).fees_due  # what earlier reminders charged and is unpaid
 
     def send() -> str:
         link = hosted_url(settings.base_url, invoice)
@@ -184,6 +185,7 @@ def send_reminder(
                 last_reminder_at=sent_at,
                 reminders_sent=int(current.get("reminders_sent", 0)) + 1,
                 late_fees=current.late_fees + fee,
+                late_interest=current.late_interest + interest,
             )
             event = new_event(
                 "invoice.overdue"

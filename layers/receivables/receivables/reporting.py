@@ -166,12 +166,13 @@ def project(event: DomainEvent, invoice: InvoiceFacts, zone: ZoneInfo) -> Projec
         amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
         settled = applied > 0 and Decimal(data["amount_due"]) == 0
         open_change = OpenChange(invoice.due_date, -applied, -1 if settled else 0)
+        fees = Decimal(data.get("fees_applied") or 0) + Decimal(data.get("interest_applied") or 0)
         daily = {
             "collected": amount,
             "collected_count": Decimal(1),
             "applied": applied,
-            "surplus": amount - applied,
-        }
+            "surplus": amount - applied - fees,
+        } | ({"fees_collected": fees} if fees else {})
         method = str(data.get("method") or "unknown")
         payment = PaymentRecord(
             data["payment_id"],
@@ -184,9 +185,9 @@ def project(event: DomainEvent, invoice: InvoiceFacts, zone: ZoneInfo) -> Projec
             (day - date.fromisoformat(invoice.issue_date)).days,
         )
         journal = payment_entry(event.id, iso_day, event.occurred_at, data)
-        statement = StatementLine(
-            "payment", data["payment_id"], data["number"], f"Payment ({method})", zero, amount
-        )
+        # Fees and interest the payment settled show on the statement as charged with it (§ 367 BGB).
+        text = f"Payment ({method})" + (f", incl. fees and interest {fees}" if fees else "")
+        statement = StatementLine("payment", data["payment_id"], data["number"], text, fees, amount)
     elif event.type == "payment.refunded":
         amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
         reopened = applied > 0 and Decimal(data["amount_due"]) == applied  # nothing was due before it

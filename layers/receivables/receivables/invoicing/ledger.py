@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from receivables.invoicing.model import Invoice
+
 
 @dataclass(frozen=True)
 class Balance:
@@ -63,4 +65,27 @@ def balance_of(invoice: dict[str, Any]) -> Balance:
         paid=Decimal(invoice.get("amount_paid", 0)),
         refunded=Decimal(invoice.get("amount_refunded", 0)),
         credited=Decimal(invoice.get("amount_credited", 0)),
+    )
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How one payment is applied on an invoice (§ 367 (1) BGB): costs, then interest, then principal."""
+
+    costs: Decimal  # reminder fees
+    interest: Decimal  # default interest
+    principal: Applied  # the rest, on the invoice's own amount (surplus → customer credit)
+
+    @property
+    def fees(self) -> Decimal:
+        return self.costs + self.interest
+
+
+def allocate_payment(invoice: Invoice, amount: Decimal) -> Allocation:
+    """A payment settles what the creditor's costs, then interest, then the principal (§ 367 (1) BGB);
+    what is left after all three is the customer's credit."""
+    costs = min(amount, invoice.costs_due)
+    interest = min(amount - costs, invoice.interest_due)
+    return Allocation(
+        costs, interest, apply_payment(balance_of(invoice.to_item()), amount - costs - interest)
     )

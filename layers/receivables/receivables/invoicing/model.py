@@ -29,7 +29,9 @@ _LEDGER_FIELDS = (
     "amount_credited",
     "amount_due",
     "late_fees",
+    "late_interest",
     "fees_paid",
+    "interest_paid",
     "disputed",
     "in_collections",
     "version",
@@ -57,8 +59,10 @@ class Invoice:
     amount_refunded: Decimal = Decimal(0)  # refunds (and lost chargebacks) applied
     amount_credited: Decimal = Decimal(0)  # credit notes
     amount_due: Decimal = Decimal(0)  # total − paid + refunded − credited, never below zero
-    late_fees: Decimal = Decimal(0)  # reminder fees charged on this invoice (their own documents)
-    fees_paid: Decimal = Decimal(0)  # of those, settled by payments
+    late_fees: Decimal = Decimal(0)  # reminder fees and default interest charged (their own documents)
+    late_interest: Decimal = Decimal(0)  # of late_fees, default interest (the rest are costs)
+    fees_paid: Decimal = Decimal(0)  # of late_fees, settled by payments
+    interest_paid: Decimal = Decimal(0)  # of fees_paid, interest
     disputed: bool = False
     in_collections: bool = False
     version: int = 1
@@ -79,7 +83,9 @@ class Invoice:
             amount_credited=Decimal(item.get("amount_credited", 0)),
             amount_due=Decimal(item.get("amount_due", 0)),
             late_fees=Decimal(item.get("late_fees", 0)),
+            late_interest=Decimal(item.get("late_interest", 0)),
             fees_paid=Decimal(item.get("fees_paid", 0)),
+            interest_paid=Decimal(item.get("interest_paid", 0)),
             disputed=bool(item.get("disputed", False)),
             in_collections=bool(item.get("in_collections", False)),
             version=int(item.get("version", 1)),
@@ -113,6 +119,14 @@ class Invoice:
     @property
     def fees_due(self) -> Decimal:
         return self.late_fees - self.fees_paid
+
+    @property
+    def interest_due(self) -> Decimal:
+        return max(self.late_interest - self.interest_paid, Decimal(0))
+
+    @property
+    def costs_due(self) -> Decimal:
+        return max(self.fees_due - self.interest_due, Decimal(0))
 
     @property
     def account_amount_due(self) -> Decimal:
