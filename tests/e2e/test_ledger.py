@@ -146,3 +146,40 @@ def test_paying_what_the_reminder_asks_settles_fee_and_invoice_fee_booked_as_inc
         ("2700", "5.00"),
         ("1400", invoice["total"]),
     }
+
+
+def _refund(system: RunningSystem, invoice: dict[str, Any], event_id: str, amount: str) -> None:
+    body = load_event("http/generic_payment_body.json") | {
+        "id": event_id,
+        "type": "payment.refunded",
+        "invoice_number": invoice["number"],
+        "amount": amount,
+    }
+    raw = json.dumps(body).encode()
+    headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
+    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=30)
+    assert response.json()["result"] == "applied", response.text
+
+
+def test_an_invoice_reopened_by_a_refund_is_dunned_again(running_system: RunningSystem) -> None:
+    # given an invoice paid before its due date, which the dunning runs since have taken off their schedule
+    invoice = running_system.invoice_of(_order(running_system, "LEDGER-REOPEN-1")["id"])
+    _pay(running_system, invoice, "evt_ledger_reopen_pay", invoice["total"])
+    running_system.advance_days(20)
+    paid = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (paid["status"], paid["next_reminder_at"]) == ("paid", None)
+
+    # when part of the payment is refunded after the due date, and a day passes
+    _refund(running_system, invoice, "evt_ledger_reopen_refund", "10.00")
+    running_system.settle()
+    reopened = running_system.get_json(f"/invoices/{invoice['id']}")
+    running_system.advance_days(1)
+
+    # then it is back on the dunning schedule and the customer is reminded of what is due again
+    assert (reopened["status"], reopened["amount_due"]) == ("partially_paid", "10.00")
+    assert reopened["next_reminder_at"] is not None
+    reminded = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert reminded["reminders_sent"] >= 1
+    assert any(
+        "Zahlungserinnerung" in subject for subject in _emails_about(running_system, invoice["number"])
+    )

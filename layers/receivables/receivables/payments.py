@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
+from receivables.dunning_index import index_keys
 from receivables.errors import NotFound
 from receivables.invoices import days_to_pay, get_invoice, invoice_number_key
 from receivables.invoicing import store
@@ -312,6 +313,11 @@ def _balance_change(invoice: dict[str, Any], balance: Balance, now: str) -> _Cha
     }
     if status == "paid" and invoice["status"] != "paid":
         sets["paid_at"] = now
+    if invoice["status"] == "paid" and status in ("open", "partially_paid"):
+        # Reopened (a refund, a lost chargeback): back on the dunning schedule; the next run decides the
+        # step from the policy and the reminders already sent.
+        today = clock.today()
+        sets |= index_keys(invoice["id"], today) | {"next_reminder_at": today.isoformat()}
     return _Change(invoice_sets=sets)
 
 
