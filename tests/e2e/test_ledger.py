@@ -183,3 +183,50 @@ def test_an_invoice_reopened_by_a_refund_is_dunned_again(running_system: Running
     assert any(
         "Zahlungserinnerung" in subject for subject in _emails_about(running_system, invoice["number"])
     )
+
+
+def _customer_order(system: RunningSystem, external_id: str, line1: str) -> dict[str, Any]:
+    body = load_event("http/create_order_body.json") | {"external_id": external_id}
+    body["customer"] = body["customer"] | {"email": "erika.ledger6@example.org", "name": "Erika Ledger"}
+    body["customer"]["address"] = body["customer"]["address"] | {"line1": line1}
+    response = system.post_order(body, key=external_id)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_finance_edits_stick_until_the_storefront_changes_a_field_and_reminders_go_to_current_contacts(
+    running_system: RunningSystem,
+) -> None:
+    # given a customer's first order, and finance correcting the billing email and the name
+    first = _customer_order(running_system, "LEDGER-CUSTOMER-1", "Altstraße 1")
+    invoice = running_system.invoice_of(first["id"])
+    edits = {"email": "billing.ledger6@example.org", "name": "Erika Ledger (Buchhaltung)"}
+    _patch_customer(running_system, first["customer_id"], edits)
+
+    # when the storefront sends the same customer data again with the next order
+    _customer_order(running_system, "LEDGER-CUSTOMER-2", "Altstraße 1")
+    running_system.settle()
+    after_same = running_system.get_json(f"/customers/{first['customer_id']}")
+
+    # and the first invoice falls due and is reminded
+    running_system.advance_days(16)
+    reminders = [
+        e
+        for e in running_system.emails()
+        if invoice["number"] in e["subject"] and "Zahlungserinnerung" in e["subject"]
+    ]
+
+    # and then the storefront sends a changed address
+    _customer_order(running_system, "LEDGER-CUSTOMER-3", "Neustraße 2")
+    running_system.settle()
+    after_move = running_system.get_json(f"/customers/{first['customer_id']}")
+
+    # then finance's edits stuck, the reminder went to the current address, the storefront's change
+    # propagated, and the issued invoice still shows what it printed
+    assert {k: after_same[k] for k in edits} == edits
+    assert reminders
+    assert reminders[0]["to"] == ["billing.ledger6@example.org"]
+    assert {k: after_move[k] for k in edits} == edits
+    assert after_move["address"]["line1"] == "Neustraße 2"
+    printed = running_system.get_json(f"/invoices/{invoice['id']}")["customer"]
+    assert (printed["email"], printed["address"]["line1"]) == ("erika.ledger6@example.org", "Altstraße 1")

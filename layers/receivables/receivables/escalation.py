@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from receivables import aws, clock, mailer, money
+from receivables.customers import current_email
 from receivables.dunning_index import index_keys
 from receivables.errors import Conflict, NotFound
 from receivables.invoices import get_invoice, hosted_url, to_document
@@ -183,8 +184,9 @@ def offer_payment_plan(
             plan_url=accept_url,
             instalments=instalments,
         )
-        mime = build_mime(sender, invoice["customer"]["email"], rendered, [], seller.name)
-        return mailer.send_raw(sender, invoice["customer"]["email"], mime)
+        to = current_email(table, invoice["customer_id"], invoice["customer"]["email"])
+        mime = build_mime(sender, to, rendered, [], seller.name)
+        return mailer.send_raw(sender, to, mime)
 
     send_once(table, invoice_id, f"final-notice#{level}", send)
     return token

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from receivables import clock, document_store, mailer
+from receivables.customers import current_email
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
 from receivables.invoicing.model import Invoice
@@ -78,8 +79,9 @@ def confirm_payment(
     def send() -> str:
         link = hosted_url(base_url, invoice)
         rendered = render_payment_confirmation(to_document(invoice, seller, hosted=link), hosted_url=link)
-        mime = build_mime(sender, invoice["customer"]["email"], rendered, [], seller.name)
-        return mailer.send_raw(sender, invoice["customer"]["email"], mime)
+        to = current_email(table_name, invoice["customer_id"], invoice["customer"]["email"])
+        mime = build_mime(sender, to, rendered, [], seller.name)
+        return mailer.send_raw(sender, to, mime)
 
     def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
         event = new_event(

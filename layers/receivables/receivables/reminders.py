@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from receivables import aws, clock, dunning, mailer, money
+from receivables.customers import current_email, read_customer
 from receivables.dunning_index import SHARDS, index_keys
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
@@ -172,8 +173,9 @@ def send_reminder(
             fee=fee,
             fees_total=fees_before + fee,
         )
-        mime = build_mime(settings.sender, invoice["customer"]["email"], rendered, [], seller.name)
-        message_id = mailer.send_raw(settings.sender, invoice["customer"]["email"], mime)
+        to = current_email(settings.table, invoice["customer_id"], invoice["customer"]["email"])
+        mime = build_mime(settings.sender, to, rendered, [], seller.name)
+        message_id = mailer.send_raw(settings.sender, to, mime)
         if settings.sms_enabled and invoice_customer_wants_sms(settings.table, invoice):
             _send_sms(settings.table, invoice, step_name, rendered.subject)
         return message_id
@@ -262,10 +264,7 @@ def _customer_overrides(table: str, invoice: dict[str, Any]) -> dict[str, Any] |
 
 
 def _customer(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
-    response = aws.client("dynamodb").get_item(
-        TableName=table, Key=to_item({"pk": f"CUSTOMER#{invoice['customer_id']}", "sk": "PROFILE"})
-    )
-    return from_item(response["Item"]) if "Item" in response else None
+    return read_customer(table, invoice["customer_id"])
 
 
 def invoice_customer_wants_sms(table: str, invoice: dict[str, Any]) -> bool:
