@@ -133,3 +133,32 @@ def provider_event_put(
             "expires_at": expires_at,
         },
     )
+
+
+def credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
+            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
+            "ExpressionAttributeValues": to_item(
+                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
+            ),
+        }
+    }
+
+
+def payment_refunded_update(
+    table: str, invoice_id: str, event: ProviderEvent, payment: dict[str, Any], amount: Decimal
+) -> dict[str, Any]:
+    assert event.payment_ref is not None
+    before = Decimal(payment.get("refunded", 0))
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(payment_key(invoice_id, event.provider, event.payment_ref)),
+            "UpdateExpression": "SET refunded = :after",
+            "ConditionExpression": "refunded = :before",
+            "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
+        }
+    }

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
+from receivables.disputes import chargeback_closed, chargeback_opened
 from receivables.dunning_index import index_keys
 from receivables.errors import NotFound
 from receivables.invoices import days_to_pay, get_invoice, invoice_number_key
@@ -26,14 +27,14 @@ from receivables.invoicing import store
 from receivables.invoicing.ledger import Balance, allocate_payment, apply_refund, balance_of, status_for
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
-from receivables.items import to_item
 from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.payment_records import (
     AlreadyRecorded,
     Retry,
-    credit_key,
+    credit_update,
     payment_key,
     payment_ref_key,
+    payment_refunded_update,
     provider_event_put,
     raise_for,
     transact_once,
@@ -201,7 +202,7 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
     }
     change.events.append(new_event("payment.received", money_data))
     if outcome.credit_change > 0:
-        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+        change.items.append(credit_update(table, invoice, outcome.credit_change))
         change.events.append(
             new_event(
                 "credit.created",
@@ -234,7 +235,7 @@ def _refund_change(
     now = clock.iso(clock.now())
     change = _balance_change(invoice, outcome.balance, now)
     if payment is not None and event.payment_ref:
-        change.items.append(_payment_refunded_update(table, invoice["id"], event, payment, amount))
+        change.items.append(payment_refunded_update(table, invoice["id"], event, payment, amount))
     change.items.append(
         put_new(
             table,
@@ -256,7 +257,7 @@ def _refund_change(
         )
     )
     if outcome.credit_change < 0:
-        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+        change.items.append(credit_update(table, invoice, outcome.credit_change))
     change.events.append(
         new_event(
             "payment.refunded",
@@ -278,16 +279,12 @@ def _refund_change(
 
 
 def _dispute_opened_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
-    from receivables.disputes import chargeback_opened
-
     return _Change(**chargeback_opened(table, invoice, event))
 
 
 def _dispute_closed_change(
     table: str, event: ProviderEvent, invoice: dict[str, Any], payment: dict[str, Any] | None
 ) -> _Change:
-    from receivables.disputes import chargeback_closed
-
     change = _Change(**chargeback_closed(table, invoice, event))
     if event.dispute_outcome == "lost" and event.amount:
         # The card network took the money back: it is a refund of that payment, and it is not applied
@@ -425,32 +422,3 @@ def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None,
     except AlreadyRecorded:
         return Outcome("duplicate", invoice_id, "event already recorded")
     return Outcome("unapplied", invoice_id, reason)
-
-
-def _credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
-            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
-            "ExpressionAttributeValues": to_item(
-                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
-            ),
-        }
-    }
-
-
-def _payment_refunded_update(
-    table: str, invoice_id: str, event: ProviderEvent, payment: dict[str, Any], amount: Decimal
-) -> dict[str, Any]:
-    assert event.payment_ref is not None
-    before = Decimal(payment.get("refunded", 0))
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(payment_key(invoice_id, event.provider, event.payment_ref)),
-            "UpdateExpression": "SET refunded = :after",
-            "ConditionExpression": "refunded = :before",
-            "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
-        }
-    }
