@@ -12,7 +12,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_CONTAINER_CONNECTION_TIMEOUT := 1
 
-.PHONY: openapi fuzz run test security lint typecheck validate build pytest unit integration e2e bench fmt system-deps clean api-key revoke-api-key
+.PHONY: openapi fuzz soak run test security lint typecheck validate build pytest unit integration e2e bench fmt system-deps clean api-key revoke-api-key
 
 $(STAMP): requirements-dev.txt layers/receivables/requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ openapi: $(STAMP)
 ## make fuzz: schemathesis from openapi.json against the local runtime, 10,000+ requests, zero 5xx
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(or $(EXAMPLES),450) FUZZ_MINIMUM_REQUESTS=10000 $(BIN)/pytest tests/fuzz -n 0 -s
+
+## make soak: the invoice ledger's state machine at length (random payments, refunds, credit notes, voids)
+soak: $(STAMP)
+	LEDGER_SOAK_EXAMPLES=$(or $(EXAMPLES),200) LEDGER_SOAK_STEPS=$(or $(STEPS),25) \
+		$(BIN)/pytest tests/integration/test_ledger_state_machine.py -n 0
 
 ## make bench: speed and cost figures (reports, never fails on a figure)
 bench: $(STAMP) system-deps
