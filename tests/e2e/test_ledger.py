@@ -135,13 +135,7 @@ def test_paying_what_the_reminder_asks_settles_fee_and_invoice_fee_booked_as_inc
     )
     customer = running_system.get_json(f"/customers/{order['customer_id']}")
     assert customer["credit_balance"].get("EUR", "0.00") == "0.00"
-    journal = requests.get(
-        running_system.url("/exports/journal"), headers={"x-api-key": running_system.api_key}, timeout=30
-    ).text
-    rows = list(csv.DictReader(io.StringIO(journal)))
-    payment = [
-        r for r in rows if r["description"].startswith("Payment ") and invoice["number"] in r["description"]
-    ]
+    payment = [r for r in _journal_rows(running_system, invoice) if r["description"].startswith("Payment ")]
     assert {(r["account"], r["credit"]) for r in payment if r["credit"]} == {
         ("2700", "5.00"),
         ("1400", invoice["total"]),
@@ -230,3 +224,41 @@ def test_finance_edits_stick_until_the_storefront_changes_a_field_and_reminders_
     assert after_move["address"]["line1"] == "Neustraße 2"
     printed = running_system.get_json(f"/invoices/{invoice['id']}")["customer"]
     assert (printed["email"], printed["address"]["line1"]) == ("erika.ledger6@example.org", "Altstraße 1")
+
+
+def _journal_rows(system: RunningSystem, invoice: dict[str, Any]) -> list[dict[str, str]]:
+    today = requests.get(system.url("/_local/clock"), timeout=10).json()["now"][:10]
+    journal = requests.get(
+        system.url("/exports/journal"),
+        params={"from": invoice["issue_date"], "to": today},
+        headers={"x-api-key": system.api_key},
+        timeout=30,
+    ).text
+    return [r for r in csv.DictReader(io.StringIO(journal)) if invoice["number"] in r["description"]]
+
+
+def test_a_write_off_corrects_the_vat_and_money_after_it_is_a_recovery(running_system: RunningSystem) -> None:
+    # given an invoice nobody pays, through reminders, the final notice and collections to the write-off
+    invoice = running_system.invoice_of(_order(running_system, "LEDGER-WRITEOFF-1")["id"])
+    total = Decimal(invoice["total"])
+    vat = Decimal(invoice["tax"])
+    running_system.advance_days(150)
+    assert running_system.get_json(f"/invoices/{invoice['id']}")["status"] == "uncollectible"
+    written_off = [r for r in _journal_rows(running_system, invoice) if "written off" in r["description"]]
+
+    # when the customer pays it after all
+    _pay(running_system, invoice, "evt_ledger_recovery_1", invoice["total"])
+    running_system.settle()
+    recovered = [r for r in _journal_rows(running_system, invoice) if r["description"].startswith("Payment")]
+
+    # then the write-off took the VAT back off the liability and booked only the net as loss (§ 17 (2) UStG),
+    # and the late payment owes the VAT again and reverses the loss, without touching the receivable again
+    assert {(r["account"], r["debit"]) for r in written_off if r["debit"]} == {
+        ("1776", format(vat, "f")),
+        ("2400", format(total - vat, "f")),
+    }
+    assert {(r["account"], r["credit"]) for r in recovered if r["credit"]} == {
+        ("1776", format(vat, "f")),
+        ("2400", format(total - vat, "f")),
+    }
+    assert running_system.get_json(f"/invoices/{invoice['id']}")["status"] == "paid"

@@ -19,6 +19,7 @@ from receivables.dunning_index import index_keys
 from receivables.errors import Conflict, NotFound
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
+from receivables.invoicing.ledger import vat_share
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
 from receivables.items import from_item, to_item
@@ -323,6 +324,8 @@ def write_off(table: str, invoice_id: str) -> None:
             "customer_id": invoice["customer_id"],
             "currency": invoice["currency"],
             "amount_written_off": money.format_amount(Decimal(invoice["amount_due"]), invoice["currency"]),
+            # § 17 (2) UStG: the output tax on the uncollectible gross is corrected (decisions/0023)
+            "tax_breakdown": vat_share(Invoice.from_item(invoice), Decimal(invoice["amount_due"])),
         },
     )
     _move_escalation(

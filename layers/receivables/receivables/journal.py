@@ -121,7 +121,8 @@ def payment_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str, 
         _debit(FEES, fee, f"{text}, provider fee"),
         _credit(FEE_INCOME, costs, f"{text}, reminder fees"),
         _credit(INTEREST_INCOME, interest, f"{text}, default interest"),
-        _credit(RECEIVABLE, applied, text),
+        _credit(RECEIVABLE, applied - Decimal(data.get("recovered") or 0), text),
+        *recovery_lines(data, text),
         _credit(
             CUSTOMER_CREDIT, amount - costs - interest - applied, f"{text}, overpayment to customer credit"
         ),
@@ -173,8 +174,24 @@ def write_off_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str
     """An uncollectible invoice (escalation's last step): the amount due goes to the write-off expense."""
     amount = Decimal(data["amount_written_off"])
     text = f"Invoice {data['number']} written off as uncollectible"
-    lines = [_debit(WRITE_OFF, amount, text), _credit(RECEIVABLE, amount, text)]
+    breakdown = data.get("tax_breakdown") or []
+    # § 17 (2) UStG: the VAT share goes back off the VAT liability; only the net is the loss.
+    vat = [_debit(f"vat:{_rate(t['rate'])}", Decimal(t["tax"]), f"{text}, VAT corrected") for t in breakdown]
+    net = amount - sum((line.debit for line in vat), Decimal(0))
+    lines = [_debit(WRITE_OFF, net, text), *vat, _credit(RECEIVABLE, amount, text)]
     return _entry(entry_id, day, occurred_at, "write_off", data["number"], data["number"], data, lines)
+
+
+def recovery_lines(data: Mapping[str, Any], text: str) -> list[JournalLine]:
+    """Money for a written-off invoice: the VAT is owed again and the net is income (the loss reversed),
+    never a second reduction of the receivable (§ 17 (2) Satz 2 UStG)."""
+    recovered = Decimal(data.get("recovered") or 0)
+    breakdown = data.get("recovered_tax_breakdown") or []
+    vat = [
+        _credit(f"vat:{_rate(t['rate'])}", Decimal(t["tax"]), f"{text}, VAT owed again") for t in breakdown
+    ]
+    net = recovered - sum((line.credit for line in vat), Decimal(0))
+    return [_credit(WRITE_OFF, net, f"{text}, recovery after write-off"), *vat]
 
 
 def _entry(

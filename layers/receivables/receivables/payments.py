@@ -24,7 +24,14 @@ from receivables.dunning_index import index_keys
 from receivables.errors import NotFound
 from receivables.invoices import days_to_pay, get_invoice, invoice_number_key
 from receivables.invoicing import store
-from receivables.invoicing.ledger import Balance, allocate_payment, apply_refund, balance_of, status_for
+from receivables.invoicing.ledger import (
+    Balance,
+    allocate_payment,
+    apply_refund,
+    balance_of,
+    status_for,
+    vat_share,
+)
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
 from receivables.outbox import DomainEvent, new_event, outbox_put
@@ -200,6 +207,9 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
         "occurred_at": event.occurred_at,
         "issue_date": invoice["issue_date"],
     }
+    if invoice["status"] == "uncollectible" and outcome.applied > 0:  # after a write-off: a recovery
+        money_data["recovered"] = money.format_amount(outcome.applied, currency)
+        money_data["recovered_tax_breakdown"] = vat_share(before, outcome.applied)
     change.events.append(new_event("payment.received", money_data))
     if outcome.credit_change > 0:
         change.items.append(credit_update(table, invoice, outcome.credit_change))

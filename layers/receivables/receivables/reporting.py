@@ -164,8 +164,9 @@ def project(event: DomainEvent, invoice: InvoiceFacts, zone: ZoneInfo) -> Projec
         )
     elif event.type == "payment.received":
         amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
-        settled = applied > 0 and Decimal(data["amount_due"]) == 0
-        open_change = OpenChange(invoice.due_date, -applied, -1 if settled else 0)
+        recovered = Decimal(data.get("recovered") or 0)  # the write-off took it out of the open items
+        settled = applied > recovered and Decimal(data["amount_due"]) == 0
+        open_change = OpenChange(invoice.due_date, recovered - applied, -1 if settled else 0)
         fees = Decimal(data.get("fees_applied") or 0) + Decimal(data.get("interest_applied") or 0)
         daily = {
             "collected": amount,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from receivables import money
 from receivables.invoicing.model import Invoice
 
 
@@ -89,3 +90,33 @@ def allocate_payment(invoice: Invoice, amount: Decimal) -> Allocation:
     return Allocation(
         costs, interest, apply_payment(balance_of(invoice.to_item()), amount - costs - interest)
     )
+
+
+def vat_share(invoice: Invoice, gross: Decimal) -> list[dict[str, str]]:
+    """`gross` of the invoice split per tax rate in the invoice's proportions, each part into net and VAT
+    (rounded per rate, the last rate takes the remainder), as event data: what § 17 (2) UStG corrects when
+    that much becomes uncollectible, and owes again when it is recovered."""
+    currency = invoice.currency
+    breakdown = list(invoice.get("totals", {}).get("tax_breakdown", []))
+    invoice_gross = sum((Decimal(t["net"]) + Decimal(t["tax"]) for t in breakdown), Decimal(0))
+    if not breakdown or invoice_gross <= 0 or gross <= 0:
+        return []
+    parts, left = [], gross
+    for index, tax in enumerate(breakdown):
+        rate_gross = Decimal(tax["net"]) + Decimal(tax["tax"])
+        share = (
+            left
+            if index == len(breakdown) - 1
+            else money.quantize(gross * rate_gross / invoice_gross, currency)
+        )
+        left -= share
+        rate = Decimal(tax["rate"])
+        vat = money.quantize(share * rate / (100 + rate), currency)
+        parts.append(
+            {
+                "rate": format(rate.normalize(), "f"),
+                "net": money.format_amount(share - vat, currency),
+                "tax": money.format_amount(vat, currency),
+            }
+        )
+    return parts
