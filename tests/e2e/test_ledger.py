@@ -9,16 +9,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import RunningSystem
+from tests.conftest import RunningSystem, start_runtime
 from tests.support import generic_signature_headers, load_event
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """A runtime of this module's own: these tests move the clock by months (to a write-off), which must
+    not move the clock of the runtime other modules' tests share on this worker."""
+    yield from start_runtime(tmp_path_factory)
 
 
 def _order(system: RunningSystem, external_id: str, **line: Any) -> dict[str, Any]:
