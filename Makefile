@@ -30,7 +30,7 @@ or name one: make PYTHON=/path/to/python$(PYTHON_VERSION) ...
 endef
 export NO_PYTHON
 
-.PHONY: openapi fuzz run test security lint typecheck validate build pytest unit integration e2e bench bench-cold-start fmt system-deps clean api-key revoke-api-key
+.PHONY: openapi fuzz soak run test security lint typecheck validate build pytest unit integration e2e bench bench-cold-start fmt system-deps clean api-key revoke-api-key
 
 $(STAMP): requirements-dev.txt layers/receivables/requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "$$NO_PYTHON" >&2; exit 1; }
@@ -97,6 +97,11 @@ openapi: $(STAMP)
 ## make fuzz: schemathesis from openapi.json against the local runtime, 10,000+ requests, zero 5xx
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(or $(EXAMPLES),450) FUZZ_MINIMUM_REQUESTS=10000 $(BIN)/pytest tests/fuzz -n 0 -s
+
+## make soak: the invoice ledger's state machine at length (random payments, refunds, credit notes, voids)
+soak: $(STAMP)
+	LEDGER_SOAK_EXAMPLES=$(or $(EXAMPLES),200) LEDGER_SOAK_STEPS=$(or $(STEPS),25) \
+		$(BIN)/pytest tests/integration/test_ledger_state_machine.py -n 0
 
 ## make bench: speed and cost figures (reports, never fails on a figure); cold starts from the built artifact
 bench: $(STAMP) system-deps build

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables.journal import load_accounts
 from receivables.observability import logger
-from receivables.reporting import day_before, export_journal_day
+from receivables.report_reads import day_before, export_journal_day
 from receivables.seller import load_seller_profile
 from receivables.settings import JournalExportSettings, load
 

@@ -8,13 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from receivables import document_store
+from receivables.customers import get_customer
 from receivables.disputes import resolve_dispute
 from receivables.http import API_KEY, InvoiceId, create_api, documented, json_response, require_caller
 from receivables.invoices import get_own_invoice, hosted_url, list_invoices, public_invoice
 from receivables.observability import logger
-from receivables.orders import get_customer
 from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
-from receivables.payments import list_invoice_payments, public_payment
+from receivables.payment_records import list_invoice_payments, public_payment
 from receivables.settings import InvoicesApiSettings, load
 from receivables.tasks import complete_task, list_tasks
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from receivables import report_views, reporting
+from receivables import report_reads, report_views, reporting
 from receivables.http import API_KEY, create_api, documented, json_response, require_caller
 from receivables.journal import journal_csv, load_accounts
 from receivables.observability import logger
@@ -61,7 +61,7 @@ def aging(as_of: AsOf = None) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
     as_of_day = report_views.as_of_parameter(_query(as_of=as_of), _today(settings))
-    report = reporting.aging_report(settings.table_name, as_of_day)
+    report = report_reads.aging_report(settings.table_name, as_of_day)
     if _csv_requested():
         return _csv(report_views.aging_csv(as_of_day, report), f"aging-{as_of_day}.csv")
     return json_response(200, report_views.aging_view(as_of_day, report))
@@ -78,7 +78,7 @@ def days_sales_outstanding(from_day: From = None, to_day: To = None) -> Response
     require_caller(app, "reports")
     settings = load(ReportsSettings)
     start, end = report_views.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
-    report = reporting.dso_report(settings.table_name, start, end)
+    report = report_reads.dso_report(settings.table_name, start, end)
     if _csv_requested():
         return _csv(report_views.dso_csv(start, end, report), f"dso-{start}-{end}.csv")
     return json_response(200, report_views.dso_view(start, end, report))
@@ -100,7 +100,7 @@ def payment_trends(
     settings = load(ReportsSettings)
     query = _query(**{"from": from_day, "to": to_day, "group_by": group_by})
     start, end, group = report_views.trend_parameters(query, _today(settings))
-    groups = reporting.payment_trends(settings.table_name, start, end, group)
+    groups = report_reads.payment_trends(settings.table_name, start, end, group)
     if _csv_requested():
         return _csv(report_views.trends_csv(group, groups), f"payment-trends-{start}-{end}.csv")
     return json_response(200, report_views.trends_view(start, end, group, groups))
@@ -119,7 +119,7 @@ def statement(
     require_caller(app, "reports")
     settings = load(ReportsSettings)
     start, end = report_views.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
-    statements = reporting.customer_statement(settings.table_name, customer_id, start, end)
+    statements = report_reads.customer_statement(settings.table_name, customer_id, start, end)
     if _csv_requested():
         return _csv(
             report_views.statement_csv(start, statements), f"statement-{customer_id}-{start}-{end}.csv"
@@ -138,7 +138,7 @@ def journal(from_day: From = None, to_day: To = None) -> Response[str]:
     require_caller(app, "reports")
     settings = load(ReportsSettings)
     start, end = report_views.period_parameters(_query(**{"from": from_day, "to": to_day}), _today(settings))
-    entries = reporting.journal_entries(settings.table_name, start, end)
+    entries = report_reads.journal_entries(settings.table_name, start, end)
     body = journal_csv(entries, load_accounts(settings.journal_accounts_parameter))
     return _csv(body, f"journal-{start}-{end}.csv")
 

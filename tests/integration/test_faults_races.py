@@ -78,7 +78,7 @@ def test_one_invoice_record_rendered_twice_at_once_stores_one_pdf_version(local_
         invoice = invoice_of(local_system, order)
         record = stream_record(local_system, "RenderInvoiceFunction", invoice["id"])
         # both renderers stored (or found) the PDF before either records its key
-        with rendezvous("dynamodb", "UpdateItem", when=mentions("pdf_key")) as meeting:
+        with rendezvous("dynamodb", "TransactWriteItems", when=mentions("pdf_key")) as meeting:
             results = run_concurrently(functions, "RenderInvoiceFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
 

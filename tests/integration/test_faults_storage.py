@@ -82,7 +82,7 @@ def test_throttled_writes_along_issue_render_and_send_leave_one_invoice_one_pdf_
     with (
         # the invoice's numbering transaction, the PDF's record, the email's claim and its "sent" record
         inject("dynamodb", "TransactWriteItems", code, times=2, when=mentions("COUNTER#INVOICE")) as issue,
-        inject("dynamodb", "UpdateItem", code, times=2, when=mentions("pdf_key")) as render,
+        inject("dynamodb", "TransactWriteItems", code, times=2, when=mentions("pdf_key")) as render,
         inject("dynamodb", "UpdateItem", code, times=2, when=mentions("SEND#invoice")) as claim,
         inject("dynamodb", "TransactWriteItems", code, times=1, when=mentions("SEND#invoice")) as record,
     ):

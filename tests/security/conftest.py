@@ -90,9 +90,23 @@ class AwsCall:
     service: str  # botocore's service name: dynamodb, s3, ses, ...
     operation: str  # GetItem, TransactWriteItems, ... (GetObject for a presigned GET)
     params: dict[str, Any]
+    layer_module: str | None = None  # the layer module that issued it (receivables/invoicing/store.py)
 
 
 _FUNCTIONS = str(REPOSITORY / "functions") + os.sep
+_LAYER = str(REPOSITORY / "layers" / "receivables") + os.sep
+_CLIENT_FACTORY = _LAYER + os.path.join("receivables", "aws.py")
+
+
+def _calling_layer_module() -> str | None:
+    """The innermost layer module on this thread's stack (not the client factory), if any."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(_LAYER) and filename != _CLIENT_FACTORY:
+            return filename[len(_LAYER) :].replace(os.sep, "/")
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
 
 
 def _calling_function() -> str | None:
@@ -120,7 +134,8 @@ def aws_calls_recorded() -> Iterator[list[AwsCall]]:
     def recording_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
         function_dir = _calling_function()
         if function_dir:
-            calls.append(AwsCall(function_dir, client.meta.service_model.service_name, operation, params))
+            service = client.meta.service_model.service_name
+            calls.append(AwsCall(function_dir, service, operation, params, _calling_layer_module()))
         return original_call(client, operation, params)
 
     def recording_presign(bucket: str, key: str, filename: str) -> str:

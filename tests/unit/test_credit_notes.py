@@ -12,18 +12,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from receivables.credit_notes import (
+from receivables.credit_note_pricing import (
     CreditNoteRequest,
-    credit_note_document,
-    credit_note_pdf_key,
-    format_credit_note_number,
     parse_credit_note,
     price_credit_note,
     settle_credit,
 )
+from receivables.credit_notes import credit_note_document, credit_note_pdf_key, format_credit_note_number
 from receivables.errors import InvalidRequest
+from receivables.invoicing.ledger import Balance, status_for
 from receivables.money import quantize
-from receivables.payments import Balance, status_for
 from receivables.rendering.invoice_pdf import render_invoice_pdf
 from receivables.seller import SellerProfile
 

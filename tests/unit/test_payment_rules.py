@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from receivables.payments import Balance, apply_payment, apply_refund, status_for
+from receivables.invoicing.ledger import Balance, apply_payment, apply_refund, status_for
 from receivables.provider_events import MalformedEvent, parse_generic, parse_stripe
 from tests.support import REPOSITORY
 

@@ -13,8 +13,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from receivables.errors import InvalidRequest
+from receivables.invoicing.ledger import Balance, apply_payment, apply_refund
 from receivables.outbox import DomainEvent
-from receivables.payments import Balance, apply_payment, apply_refund
+from receivables.report_reads import (
+    OpenRow,
+    PaymentFact,
+    StatementEntry,
+    age,
+    average,
+    bucket_for,
+    dso,
+    group_payments,
+    median,
+    months,
+    running_statement,
+)
 from receivables.report_views import (
     aging_csv,
     as_of_parameter,
@@ -22,22 +35,7 @@ from receivables.report_views import (
     period_parameters,
     wants_csv,
 )
-from receivables.reporting import (
-    InvoiceFacts,
-    OpenRow,
-    PaymentFact,
-    StatementEntry,
-    age,
-    average,
-    booking_day,
-    bucket_for,
-    dso,
-    group_payments,
-    median,
-    months,
-    project,
-    running_statement,
-)
+from receivables.reporting import InvoiceFacts, booking_day, project
 
 BERLIN = ZoneInfo("Europe/Berlin")
 _IDS = itertools.count(1)

@@ -13,29 +13,29 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from receivables import aws, clock, document_store, json_body, money
+from receivables import aws, clock, document_store, money
+from receivables.credit_note_pricing import CreditNoteRequest as CreditNoteRequest  # the route's body
+from receivables.credit_note_pricing import PricedCredit, price_credit_note, settle_credit
 from receivables.documents import InvoiceDocument
-from receivables.errors import Conflict, FieldError, InvalidRequest
-from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
-from receivables.invoices import days_to_pay, get_invoice, invoice_key, to_document
-from receivables.items import from_item, to_item, to_value
+from receivables.errors import Conflict
+from receivables.intake import format_rate
+from receivables.invoices import days_to_pay, get_invoice, to_document
+from receivables.invoicing import store
+from receivables.invoicing.ledger import Balance, balance_of, status_for
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
+from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
-from receivables.outbox import DomainEvent, new_event, outbox_put
-from receivables.payments import Balance, balance_of, credit_key, status_for
+from receivables.outbox import DomainEvent, new_event
+from receivables.payment_records import credit_key
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 
 CREDIT_NOTE_ENTITY = "credit_note"
-MAX_CREDIT_LINES = 100
-MAX_REASON_LENGTH = 500
 _MAX_ATTEMPTS = 25
 _IDS = uuid.UUID("2b0f6a51-7c7e-4f44-8f61-1d9c3e5a7b20")
 
@@ -56,185 +56,6 @@ def format_credit_note_number(year: int, sequence: int) -> str:
 def credit_note_pdf_key(number: str) -> str:
     year = number.split("-")[1]
     return f"credit-notes/{year}/{number}.pdf"
-
-
-# ------------------------------------------------------------------------------------ the request
-def _one_to_max_lines(value: object) -> object:
-    if isinstance(value, list | tuple) and not 1 <= len(value) <= MAX_CREDIT_LINES:
-        raise ValueError(f"Input should have between 1 and {MAX_CREDIT_LINES} lines")
-    return value
-
-
-_BODY_CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class CreditLineIn(BaseModel):
-    model_config = _BODY_CONFIG
-
-    description: Annotated[str, Field(min_length=1, max_length=1000)]
-    quantity: Annotated[DecimalInput, Field(gt=0, le=MAX_QUANTITY, decimal_places=3)] = Decimal(1)
-    # Decimal places depend on the invoice's currency: checked by price_credit_note.
-    unit_price: Annotated[DecimalInput, Field(gt=0, le=MAX_UNIT_PRICE)]
-    tax_rate: Percent
-
-
-class CreditNoteRequest(BaseModel):
-    """Either `lines`, or one gross `amount` at one `tax_rate` (optional when the invoice has one rate)."""
-
-    model_config = _BODY_CONFIG
-
-    lines: Annotated[tuple[CreditLineIn, ...], BeforeValidator(_one_to_max_lines)] | None = None
-    amount: Annotated[DecimalInput, Field(gt=0, le=MAX_UNIT_PRICE)] | None = None
-    tax_rate: Percent | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)]
-
-
-def parse_credit_note(body: str | bytes | None) -> CreditNoteRequest:
-    """The validated request, or InvalidRequest naming every bad field. Numbers never pass through float."""
-    return json_body.validated(CreditNoteRequest, body)
-
-
-# ------------------------------------------------------------------------------------ the amounts
-@dataclass(frozen=True)
-class CreditLine:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal
-    net: Decimal
-
-
-@dataclass(frozen=True)
-class PricedCredit:
-    currency: str
-    lines: tuple[CreditLine, ...]
-    tax_breakdown: tuple[TaxBreakdown, ...]  # highest rate first
-    net: Decimal
-    tax: Decimal
-    gross: Decimal
-
-
-def _places(number: Decimal) -> int:
-    exponent = number.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)  # finite: the request model rejects NaN and Infinity
-    return max(0, -exponent)
-
-
-def _rates_text(rates: Sequence[Decimal]) -> str:
-    return ", ".join(format_rate(rate) for rate in rates)
-
-
-def price_credit_note(
-    request: CreditNoteRequest, currency: str, invoice_rates: Sequence[Decimal], creditable: Decimal
-) -> PricedCredit:
-    """The credit note's lines and totals, checked against the invoice it corrects.
-
-    Lines are priced like order lines (net per line rounded, VAT once per rate on the rate's net sum).
-    A gross `amount` is split so the gross stays exactly what was asked: net = gross / (1 + rate)
-    rounded, VAT = gross - net. Raises InvalidRequest naming every bad field.
-    """
-    errors: list[FieldError] = []
-    digits = money.minor_digits(currency)
-    rates = sorted(set(invoice_rates), reverse=True)
-
-    def check_rate(field: str, rate: Decimal) -> None:
-        if rate not in rates:
-            errors.append(
-                FieldError(field, f"The invoice has no {format_rate(rate)} % VAT; use {_rates_text(rates)}")
-            )
-
-    def check_digits(field: str, amount: Decimal) -> None:
-        if _places(amount) > digits:
-            errors.append(
-                FieldError(field, f"Input should have no more than {digits} decimal places for {currency}")
-            )
-
-    if (request.lines is None) == (request.amount is None):
-        field = "lines" if request.lines is None else "amount"
-        errors.append(FieldError(field, "Send either lines or an amount (with its tax_rate), not both"))
-        raise InvalidRequest(errors)
-    if request.lines is not None:
-        if request.tax_rate is not None:
-            errors.append(FieldError("tax_rate", "With lines, each line names its own tax_rate"))
-        for index, line in enumerate(request.lines):
-            check_digits(f"lines[{index}].unit_price", line.unit_price)
-            check_rate(f"lines[{index}].tax_rate", line.tax_rate)
-        if errors:
-            raise InvalidRequest(errors)
-        priced = _priced_lines(request.lines, currency)
-        field = "lines"
-    else:
-        assert request.amount is not None
-        rate = request.tax_rate
-        if rate is None and len(rates) == 1:
-            rate = rates[0]
-        if rate is None:
-            errors.append(
-                FieldError("tax_rate", f"The invoice has several VAT rates; name one of {_rates_text(rates)}")
-            )
-        else:
-            check_rate("tax_rate", rate)
-        check_digits("amount", request.amount)
-        if errors or rate is None:
-            raise InvalidRequest(errors)
-        priced = _priced_amount(request.amount, rate, request.reason, currency)
-        field = "amount"
-    if priced.gross <= 0:
-        raise InvalidRequest([FieldError(field, "The credit rounds to nothing in this currency")])
-    if priced.gross > creditable:
-        shown = money.format_amount(max(creditable, Decimal(0)), currency)
-        raise InvalidRequest(
-            [
-                FieldError(
-                    field,
-                    f"The credit ({money.format_amount(priced.gross, currency)} gross) exceeds what is left "
-                    f"to credit on the invoice ({shown})",
-                )
-            ]
-        )
-    return priced
-
-
-def _priced_lines(lines: Sequence[CreditLineIn], currency: str) -> PricedCredit:
-    with localcontext(money.MONEY_CONTEXT):
-        priced = tuple(
-            CreditLine(
-                line.description,
-                line.quantity,
-                line.unit_price,
-                line.tax_rate,
-                money.quantize(line.quantity * line.unit_price, currency),
-            )
-            for line in lines
-        )
-        net_by_rate: dict[Decimal, Decimal] = {}
-        for line in priced:
-            net_by_rate[line.tax_rate] = net_by_rate.get(line.tax_rate, Decimal(0)) + line.net
-        breakdown = tuple(
-            TaxBreakdown(rate, net=base, tax=money.quantize(base * rate / 100, currency))
-            for rate, base in sorted(net_by_rate.items(), reverse=True)
-        )
-        net = sum((t.net for t in breakdown), Decimal(0))
-        tax = sum((t.tax for t in breakdown), Decimal(0))
-    return PricedCredit(currency, priced, breakdown, net, tax, net + tax)
-
-
-def _priced_amount(gross: Decimal, rate: Decimal, description: str, currency: str) -> PricedCredit:
-    with localcontext(money.MONEY_CONTEXT):
-        net = money.quantize(gross * 100 / (100 + rate), currency)
-        tax = gross - net
-    line = CreditLine(description, Decimal(1), net, rate, net)
-    return PricedCredit(currency, (line,), (TaxBreakdown(rate, net, tax),), net, tax, gross)
-
-
-def settle_credit(balance: Balance, gross: Decimal) -> tuple[Balance, Decimal]:
-    """The invoice's balance with `gross` more credited, and what becomes customer credit.
-
-    Credit first reduces what is due; beyond that (the invoice was paid already), it is the customer's.
-    """
-    after = dataclasses.replace(balance, credited=balance.credited + gross)
-    to_customer = max(-after.due, Decimal(0)) - max(-balance.due, Decimal(0))
-    return after, to_customer
 
 
 # ------------------------------------------------------------------------------------ issuing
@@ -273,16 +94,20 @@ def issue_credit_note(
         note = _credit_note_record(credit_note_id, number, invoice, request, priced, issue_date, actor)
         note["credited_to_customer"] = to_customer
         events = _events(note, invoice, after, status, to_customer)
-        items = [
-            advance_counter(table_name, counter, last),
-            put_new(table_name, note),
-            _invoice_update(table_name, invoice, after, status, actor, f"credit note {number} issued"),
-            *[outbox_put(table_name, event) for event in events],
-        ]
-        if to_customer > 0:
-            items.append(_customer_credit_update(table_name, invoice, to_customer))
+        decision = Decision(
+            after=_credited_invoice(invoice, after, status),
+            events=events,
+            items=[_customer_credit_update(table_name, invoice, to_customer)] if to_customer > 0 else [],
+            lead=[advance_counter(table_name, counter, last), put_new(table_name, note)],
+        )
         try:
-            client.transact_write_items(TransactItems=items)
+            store.commit(
+                table_name,
+                Invoice.from_item(invoice),
+                decision,
+                changed_by=actor,
+                change_cause=f"credit note {number} issued",
+            )
         except client.exceptions.TransactionCanceledException as cancelled:
             reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
             if "ConditionalCheckFailed" in reasons[:3] or "TransactionConflict" in reasons:
@@ -415,34 +240,17 @@ def _events(
     return events
 
 
-def _invoice_update(
-    table_name: str, invoice: dict[str, Any], after: Balance, status: str, actor: str, cause: str
-) -> dict[str, Any]:
+def _credited_invoice(invoice: dict[str, Any], after: Balance, status: str) -> Invoice:
     now = clock.iso(clock.now())
     sets: dict[str, Any] = {
         "amount_credited": after.credited,
         "amount_due": max(after.due, Decimal(0)),
         "status": status,
         "updated_at": now,
-        "changed_by": actor,
-        "change_cause": cause,
     }
     if status == "paid" and invoice["status"] != "paid":
         sets["paid_at"] = now
-    names = {f"#a{i}": name for i, name in enumerate(sets)} | {"#status": "status"}
-    values = {f":a{i}": value for i, value in enumerate(sets.values())}
-    values |= {":version": invoice["version"], ":next": invoice["version"] + 1, ":void": "void"}
-    assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": to_item(invoice_key(invoice["id"])),
-            "UpdateExpression": f"SET {assignments}, version = :next",
-            "ConditionExpression": "version = :version AND #status <> :void",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {key: to_value(value) for key, value in values.items()},
-        }
-    }
+    return Invoice.from_item(invoice).with_attributes(**sets)
 
 
 def _customer_credit_update(table_name: str, invoice: dict[str, Any], amount: Decimal) -> dict[str, Any]:

@@ -15,15 +15,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from receivables import aws, clock
+from receivables import aws, clock, money
 from receivables.dunning import default_policy, merge_policy
 from receivables.errors import DomainError, FieldError, InvalidRequest, NotFound, field_errors_from_pydantic
 from receivables.intake import CustomerIn
 from receivables.items import from_item, to_item, to_value
-from receivables.orders import customer_key, get_customer
 from receivables.outbox import new_event, outbox_put
+from receivables.payment_records import customer_credits
+from receivables.records import read
 
 CONTACT_FIELDS = ("email", "name", "locale", "address", "vat_id")
+CUSTOMER_ENTITY = "customer"
 REMINDER_FIELDS = ("reminder_channel", "phone")
 PATCHABLE_FIELDS = (*CONTACT_FIELDS, *REMINDER_FIELDS, "dunning_overrides")
 _MAX_ATTEMPTS = 10
@@ -244,3 +246,99 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(item) for item in value]
     return value
+
+
+def customer_key(customer_id: str) -> dict[str, str]:
+    return {"pk": f"CUSTOMER#{customer_id}", "sk": "PROFILE"}
+
+
+def read_customer(table_name: str, customer_id: str) -> dict[str, Any] | None:
+    """The customer's current record (contact data, reminder preferences), or None."""
+    item = read(table_name, customer_key(customer_id))
+    return item if item is not None and item.get("entity") == CUSTOMER_ENTITY else None
+
+
+def current_email(table_name: str, customer_id: str, as_issued: str) -> str:
+    """Where reminders, notices and confirmations go: the customer's current address, not the one an
+    invoice printed (finance may have changed it since)."""
+    customer = read_customer(table_name, customer_id)
+    return str(customer["email"]) if customer and customer.get("email") else as_issued
+
+
+def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
+    """The customer's current details, reminder preferences and credit balances (per currency)."""
+    response = aws.client("dynamodb").get_item(
+        TableName=table_name, Key=to_item(customer_key(customer_id)), ConsistentRead=True
+    )
+    if "Item" not in response:
+        raise NotFound(f"No customer {customer_id}.")
+    item = from_item(response["Item"])
+    credits = customer_credits(table_name, customer_id)
+    return {
+        "id": item["id"],
+        "email": item["email"],
+        "name": item["name"],
+        "locale": item["locale"],
+        "vat_id": item.get("vat_id"),
+        "address": item["address"],
+        "reminder_channel": item.get("reminder_channel", "email"),
+        "phone": item.get("phone"),
+        "dunning_overrides": json_safe(item.get("dunning_overrides")),
+        "version": int(item.get("version", 0)),
+        "credit_balance": {cur: money.format_amount(amount, cur) for cur, amount in sorted(credits.items())},
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"],
+    }
+
+
+def storefront_upsert(table_name: str, customer_id: str, sent: dict[str, Any], now: str) -> dict[str, Any]:
+    """The customer write that goes with an order (a TransactWriteItems `Update`, version-checked).
+
+    A field takes the storefront's value only when that value differs from what the storefront sent the
+    last time (`storefront_sent`): storefront changes propagate, finance's edits stick until then.
+    """
+    current = read(table_name, customer_key(customer_id))
+    last_sent = dict((current or {}).get("storefront_sent") or {})
+    values = {
+        name: sent.get(name)
+        for name in CONTACT_FIELDS
+        if current is None or sent.get(name) != last_sent.get(name, _NEVER_SENT)
+    }
+    sets = {name: value for name, value in values.items() if value is not None}
+    removes = [name for name, value in values.items() if value is None]
+    sets |= {
+        "entity": CUSTOMER_ENTITY,
+        "id": customer_id,
+        "storefront_sent": dict(sent),  # None kept: "sent no VAT id" is a value too
+        "updated_at": now,
+        "version": int((current or {}).get("version", 0)) + 1,
+    }
+    if current is None:
+        sets["created_at"] = now
+    names = {f"#s{i}": name for i, name in enumerate(sets)} | {
+        f"#r{i}": name for i, name in enumerate(removes)
+    }
+    expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
+    if removes:
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    values_out = {f":s{i}": to_value(value) for i, value in enumerate(sets.values())}
+    if current is None:
+        condition = "attribute_not_exists(pk)"
+    elif "version" not in current:
+        condition = "attribute_not_exists(version)"
+    else:
+        condition = "version = :expected"
+        values_out[":expected"] = to_value(current["version"])
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": to_item(customer_key(customer_id)),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values_out,
+        }
+    }
+
+
+_NEVER_SENT = object()  # a record from before `storefront_sent`: every field counts as changed

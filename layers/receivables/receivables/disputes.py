@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from receivables import aws, clock
+from receivables import clock
 from receivables.errors import Conflict, FieldError, InvalidRequest
-from receivables.invoices import get_invoice, invoice_key
-from receivables.items import to_item
-from receivables.outbox import new_event, outbox_put
+from receivables.invoices import get_invoice
+from receivables.invoicing import store
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
+from receivables.outbox import new_event
 from receivables.tasks import DISPUTES_QUEUE, NewTask, complete_open_tasks_update, task_is_open, task_put
 
 if TYPE_CHECKING:  # annotations only: the webhook parsers' pydantic models stay out of other functions
@@ -47,48 +49,28 @@ def open_dispute(
         reason=reason[:200],
     )
     dispute = {"state": "open", "reason": reason, "opened_at": clock.iso(now), "channel": channel}
-    client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table_name,
-                        "Key": to_item(invoice_key(invoice["id"])),
-                        "UpdateExpression": (
-                            "SET disputed = :true, dispute = :dispute, dispute_task_id = :task, "
-                            "changed_by = :by, change_cause = :cause ADD version :one"
-                        ),
-                        "ConditionExpression": "disputed = :false AND #status IN (:open, :partial)",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": to_item(
-                            {
-                                ":true": True,
-                                ":false": False,
-                                ":dispute": dispute,
-                                ":one": 1,
-                                ":open": "open",
-                                ":partial": "partially_paid",
-                                ":task": task.task_id(invoice["id"] + clock.iso(now)),
-                                ":by": "customer",
-                                ":cause": f"dispute opened on the {channel.replace('_', ' ')}",
-                            }
-                        ),
-                    }
-                },
-                task_put(table_name, task, cause_id=invoice["id"] + clock.iso(now)),
-                outbox_put(
-                    table_name,
-                    new_event(
-                        "invoice.disputed",
-                        {"invoice_id": invoice["id"], "number": invoice["number"], "channel": channel},
-                        at=now,
-                    ),
-                ),
-            ]
+    cause_id = invoice["id"] + clock.iso(now)
+
+    def decide(current: Invoice) -> Decision:
+        if current.disputed or current.status not in DISPUTABLE_STATUSES:
+            raise Conflict("This invoice is already disputed or no longer open.")
+        after = current.with_attributes(
+            disputed=True, dispute=dispute, dispute_task_id=task.task_id(cause_id)
         )
-    except client.exceptions.TransactionCanceledException as cancelled:
-        raise Conflict("This invoice is already disputed or no longer open.") from cancelled
+        event = new_event(
+            "invoice.disputed",
+            {"invoice_id": current.id, "number": current.number, "channel": channel},
+            at=now,
+        )
+        return Decision(after=after, events=[event], items=[task_put(table_name, task, cause_id=cause_id)])
+
+    store.change(
+        table_name,
+        invoice["id"],
+        decide,
+        changed_by="customer",
+        change_cause=f"dispute opened on the {channel.replace('_', ' ')}",
+    )
 
 
 def resolve_dispute(
@@ -100,48 +82,31 @@ def resolve_dispute(
     if not invoice.get("disputed"):
         raise Conflict(f"Invoice {invoice['number']} has no open dispute.")
     now = clock.iso(clock.now())
-    items: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "TableName": table_name,
-                "Key": to_item(invoice_key(invoice_id)),
-                "UpdateExpression": (
-                    "SET disputed = :false, dispute.#state = :resolved, dispute.outcome = :outcome, "
-                    "dispute.resolved_at = :now, dispute.resolved_by = :by, dispute.note = :note, "
-                    "changed_by = :by, change_cause = :cause ADD version :one"
-                ),
-                "ConditionExpression": "disputed = :true",
-                "ExpressionAttributeNames": {"#state": "state"},
-                "ExpressionAttributeValues": to_item(
-                    {
-                        ":false": False,
-                        ":true": True,
-                        ":resolved": "resolved",
-                        ":outcome": outcome,
-                        ":now": now,
-                        ":by": resolved_by,
-                        ":note": note or "",
-                        ":one": 1,
-                        ":cause": f"dispute resolved: {outcome}",
-                    }
-                ),
-            }
-        },
-        outbox_put(
-            table_name,
-            new_event(
-                "invoice.dispute_resolved",
-                {"invoice_id": invoice_id, "number": invoice["number"], "outcome": outcome},
-            ),
-        ),
-    ]
-    if invoice.get("dispute_task_id") and task_is_open(table_name, invoice["dispute_task_id"]):
-        items.append(complete_open_tasks_update(table_name, invoice["dispute_task_id"], now, resolved_by))
-    client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(TransactItems=items)
-    except client.exceptions.TransactionCanceledException as cancelled:
-        raise Conflict("The dispute changed meanwhile; reload and try again.") from cancelled
+    task_id = str(invoice.get("dispute_task_id") or "")
+    task_open = bool(task_id) and task_is_open(table_name, task_id)
+
+    def decide(current: Invoice) -> Decision:
+        if not current.disputed:
+            raise Conflict("The dispute changed meanwhile; reload and try again.")
+        dispute = dict(current.get("dispute") or {}) | {
+            "state": "resolved",
+            "outcome": outcome,
+            "resolved_at": now,
+            "resolved_by": resolved_by,
+            "note": note or "",
+        }
+        event = new_event(
+            "invoice.dispute_resolved",
+            {"invoice_id": current.id, "number": current.number, "outcome": outcome},
+        )
+        items = [complete_open_tasks_update(table_name, task_id, now, resolved_by)] if task_open else []
+        return Decision(
+            after=current.with_attributes(disputed=False, dispute=dispute), events=[event], items=items
+        )
+
+    store.change(
+        table_name, invoice_id, decide, changed_by=resolved_by, change_cause=f"dispute resolved: {outcome}"
+    )
     return get_invoice(table_name, invoice_id)
 
 

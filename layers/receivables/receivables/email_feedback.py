@@ -3,7 +3,7 @@
 SES publishes an event per message and recipient to the configuration set's SNS topic, at least once. Each
 event is applied idempotently:
 - the invoice's `email_status` moves up `sent` < `delivered` < `complained` < `bounced`, never down (a late
-  delivery report cannot hide a bounce), by a conditional write (`mark_invoice_email_status`);
+  delivery report cannot hide a bounce), through the invoice store (`mark_invoice_email_status`);
 - a permanent bounce or a complaint suppresses the address, in our table (every send checks it) and on the
   SES account's suppression list, and opens one finance task per message and kind.
 A transient bounce (mailbox full, SES gave up retrying) changes nothing: the next email may arrive.
@@ -18,7 +18,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from receivables import aws, clock
-from receivables.invoices import get_invoice, invoice_key
+from receivables.errors import NotFound
+from receivables.invoices import get_invoice
+from receivables.invoicing import store
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
 from receivables.items import from_item, to_item
 from receivables.sending import sent_email_key
 from receivables.suppression import suppression_put
@@ -92,28 +96,19 @@ def apply_feedback(table: str, event: SesEvent) -> FeedbackOutcome:
 
 def mark_invoice_email_status(table: str, invoice_id: str, status: EmailStatus, at: str) -> bool:
     """Moves the invoice's `email_status` up to `status`; False if it already was there or beyond."""
-    lower = [s for s, rank in _RANK.items() if rank < _RANK[status]]
-    placeholders = {f":s{n}": s for n, s in enumerate(lower)}
-    client = aws.client("dynamodb")
+
+    def decide(current: Invoice) -> Decision | None:
+        if _RANK.get(current.get("email_status") or "", -1) >= _RANK[status]:
+            return None  # a late or repeated report never moves the status down or twice
+        return Decision(after=current.with_attributes(email_status=status, email_status_at=at))
+
     try:
-        client.update_item(
-            TableName=table,
-            Key=to_item(invoice_key(invoice_id)),
-            UpdateExpression=(
-                "SET email_status = :status, email_status_at = :at, changed_by = :by, change_cause = :cause"
-            ),
-            ConditionExpression=(
-                "attribute_exists(pk) AND (attribute_not_exists(email_status) OR email_status IN "
-                f"({', '.join(placeholders)}))"
-            ),
-            ExpressionAttributeValues=to_item(
-                {":status": status, ":at": at, ":by": "email", ":cause": f"invoice email {status}"}
-                | placeholders
-            ),
+        changed = store.change(
+            table, invoice_id, decide, changed_by="email", change_cause=f"invoice email {status}"
         )
-    except client.exceptions.ConditionalCheckFailedException:
+    except NotFound:
         return False
-    return True
+    return changed is not None
 
 
 def _classify(event: SesEvent) -> tuple[EmailStatus | None, list[str], str | None]:

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from receivables import aws, clock, mailer, money
+from receivables.customers import current_email
 from receivables.dunning_index import index_keys
 from receivables.errors import Conflict, NotFound
-from receivables.invoices import get_invoice, hosted_url, invoice_key, to_document
-from receivables.items import from_item, to_item, to_value
-from receivables.outbox import new_event, outbox_put
+from receivables.invoices import get_invoice, hosted_url, to_document
+from receivables.invoicing import store
+from receivables.invoicing.ledger import vat_share
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
+from receivables.items import from_item, to_item
+from receivables.outbox import DomainEvent, new_event, outbox_put
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
 from receivables.tasks import NewTask, task_put
@@ -27,28 +33,32 @@ PLAN_INSTALMENTS = 3
 PLAN_INTERVAL_DAYS = 30
 
 
-def _set_escalation_state(
-    table: str, invoice_id: str, state: str, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A TransactWriteItems `Update` moving `escalation.state` (and more), versioned and audited."""
-    sets = {"escalation.#state": state, "changed_by": "escalation", "change_cause": f"escalation: {state}"}
-    sets |= extra or {}
-    names = {"#state": "state"}
-    assignments: list[str] = []
-    values: dict[str, Any] = {":one": 1}
-    for index, (path, value) in enumerate(sets.items()):
-        assignments.append(f"{path} = :v{index}")
-        values[f":v{index}"] = value
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(invoice_key(invoice_id)),
-            "UpdateExpression": f"SET {', '.join(assignments)} ADD version :one",
-            "ConditionExpression": "attribute_exists(escalation)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {key: to_value(value) for key, value in values.items()},
-        }
-    }
+def _move_escalation(
+    table: str,
+    invoice_id: str,
+    state: str,
+    *,
+    fits: Callable[[Invoice], bool] = lambda invoice: True,
+    escalation: dict[str, Any] | None = None,
+    invoice_values: dict[str, Any] | None = None,
+    items: Sequence[dict[str, Any]] = (),
+    events: Sequence[DomainEvent] = (),
+) -> bool:
+    """Moves `escalation.state` (and more) through the invoice store; False when the step was done
+    before or no longer fits (a retried Task, a payment that came first)."""
+
+    def decide(invoice: Invoice) -> Decision | None:
+        current = invoice.get("escalation")
+        if not current or not fits(invoice):
+            return None
+        moved = dict(current) | {"state": state} | (escalation or {})
+        after = invoice.with_attributes(escalation=moved, **(invoice_values or {}))
+        return Decision(after=after, events=events, items=items)
+
+    committed = store.change(
+        table, invoice_id, decide, changed_by="escalation", change_cause=f"escalation: {state}"
+    )
+    return committed is not None
 
 
 def _transact(items: list[dict[str, Any]]) -> bool:
@@ -158,10 +168,16 @@ def offer_payment_plan(
         ExpressionAttributeValues=to_item({":offered": "offered"}),
     )
     if not existing:
-        _transact(
-            [_set_escalation_state(table, invoice_id, "plan_offered", {"escalation.offer_token": token})]
+        _move_escalation(
+            table,
+            invoice_id,
+            "plan_offered",
+            fits=lambda current: not current.get("escalation", {}).get("offer_token"),
+            escalation={"offer_token": token},
         )
     accept_url = f"{base_url.rstrip('/')}/payment-plans/{token}"
+
+    to = current_email(table, invoice["customer_id"], invoice["customer"]["email"])
 
     def send() -> str:
         link = hosted_url(base_url, invoice)
@@ -171,10 +187,10 @@ def offer_payment_plan(
             plan_url=accept_url,
             instalments=instalments,
         )
-        mime = build_mime(sender, invoice["customer"]["email"], rendered, [], seller.name)
-        return mailer.send_raw(sender, invoice["customer"]["email"], mime)
+        mime = build_mime(sender, to, rendered, [], seller.name)
+        return mailer.send_raw(sender, to, mime)
 
-    send_once(table, invoice_id, f"final-notice#{level}", send, recipient=invoice["customer"]["email"])
+    send_once(table, invoice_id, f"final-notice#{level}", send, recipient=to)
     return token
 
 
@@ -241,12 +257,14 @@ def create_payment_plan(table: str, invoice_id: str, offer_token: str) -> list[d
             "instalments": public_instalments(instalments, invoice["currency"]),
         },
     )
-    extra = {"payment_plan": plan, "gsi2pk": keys["gsi2pk"], "gsi2sk": keys["gsi2sk"]}
-    update = _set_escalation_state(table, invoice_id, "payment_plan", extra)
-    update["Update"]["ConditionExpression"] = (
-        "attribute_exists(escalation) AND attribute_not_exists(payment_plan)"
+    _move_escalation(
+        table,
+        invoice_id,
+        "payment_plan",
+        fits=lambda current: current.get("payment_plan") is None,
+        invoice_values={"payment_plan": plan, "gsi2pk": keys["gsi2pk"], "gsi2sk": keys["gsi2sk"]},
+        events=[event],
     )
-    _transact([update, outbox_put(table, event)])
     return public_instalments(instalments, invoice["currency"])
 
 
@@ -284,11 +302,14 @@ def send_to_collections(table: str, invoice_id: str, level: int) -> bool:
             "level": level,
         },
     )
-    update = _set_escalation_state(table, invoice_id, "collections", {"in_collections": True})
-    update["Update"]["ConditionExpression"] = "attribute_exists(escalation) AND in_collections = :false"
-    update["Update"]["ExpressionAttributeValues"][":false"] = to_value(False)
-    _transact(
-        [update, task_put(table, task, cause_id=f"{invoice_id}#handover#{level}"), outbox_put(table, event)]
+    _move_escalation(
+        table,
+        invoice_id,
+        "collections",
+        fits=lambda current: not current.in_collections,
+        invoice_values={"in_collections": True},
+        items=[task_put(table, task, cause_id=f"{invoice_id}#handover#{level}")],
+        events=[event],
     )
     return True
 
@@ -304,20 +325,20 @@ def write_off(table: str, invoice_id: str) -> None:
             "customer_id": invoice["customer_id"],
             "currency": invoice["currency"],
             "amount_written_off": money.format_amount(Decimal(invoice["amount_due"]), invoice["currency"]),
+            # § 17 (2) UStG: the output tax on the uncollectible gross is corrected (decisions/0023)
+            "tax_breakdown": vat_share(Invoice.from_item(invoice), Decimal(invoice["amount_due"])),
         },
     )
-    update = _set_escalation_state(table, invoice_id, "written_off", {"#status": "uncollectible"})
-    update["Update"]["ExpressionAttributeNames"]["#status"] = "status"
-    update["Update"]["ConditionExpression"] = "version = :version AND #status IN (:open, :partial)"
-    update["Update"]["ExpressionAttributeValues"] |= {
-        key: to_value(value)
-        for key, value in {
-            ":version": invoice["version"],
-            ":open": "open",
-            ":partial": "partially_paid",
-        }.items()
-    }
-    _transact([update, outbox_put(table, event)])
+    _move_escalation(
+        table,
+        invoice_id,
+        "written_off",
+        fits=lambda current: (
+            current.version == invoice["version"] and current.status in ("open", "partially_paid")
+        ),
+        invoice_values={"status": "uncollectible"},
+        events=[event],
+    )
 
 
 def stop_for(table: str, invoice: dict[str, Any], reason: str) -> bool:
@@ -333,9 +354,7 @@ def stop_for(table: str, invoice: dict[str, Any], reason: str) -> bool:
             sfn.stop_execution(executionArn=arn, error="InvoiceSettled", cause=reason)
     except sfn.exceptions.ExecutionDoesNotExist:
         running = False
-    _transact(
-        [_set_escalation_state(table, invoice["id"], "stopped", {"escalation.stopped_because": reason})]
-    )
+    _move_escalation(table, invoice["id"], "stopped", escalation={"stopped_because": reason})
     return running
 
 

@@ -5,12 +5,14 @@ Emails go through `sending.send_once` (docs/decisions/0008-exactly-one-invoice-e
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from receivables import aws, clock, document_store, mailer
-from receivables.invoices import get_invoice, hosted_url, invoice_key, to_document
-from receivables.items import to_item
+from receivables import clock, document_store, mailer
+from receivables.customers import current_email
+from receivables.invoices import get_invoice, hosted_url, to_document
+from receivables.invoicing import store
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
 from receivables.outbox import new_event, outbox_put
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
@@ -24,18 +26,16 @@ def render_and_store_pdf(table_name: str, bucket: str, invoice_id: str, seller: 
         return
     pdf = render_invoice_pdf(to_document(invoice, seller))
     stored = document_store.store_once(bucket, document_store.invoice_pdf_key(invoice["number"]), pdf)
-    client = aws.client("dynamodb")
-    # a concurrent attempt may have recorded the same object first
-    with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
-        client.update_item(
-            TableName=table_name,
-            Key=to_item(invoice_key(invoice_id)),
-            UpdateExpression="SET pdf_key = :key, pdf_sha256 = :sha, pdf_rendered_at = :now",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(pdf_key)",
-            ExpressionAttributeValues=to_item(
-                {":key": stored.key, ":sha": stored.sha256, ":now": clock.iso(clock.now())}
-            ),
+    now = clock.iso(clock.now())
+
+    def decide(current: Invoice) -> Decision | None:
+        if current.get("pdf_key"):
+            return None  # a concurrent attempt recorded the same object first
+        return Decision(
+            current.with_attributes(pdf_key=stored.key, pdf_sha256=stored.sha256, pdf_rendered_at=now)
         )
+
+    store.change(table_name, invoice_id, decide, changed_by="system", change_cause="PDF rendered")
 
 
 def email_invoice(
@@ -55,23 +55,24 @@ def email_invoice(
         mime = build_mime(sender, invoice["customer"]["email"], rendered, [attachment], seller.name)
         return mailer.send_raw(sender, invoice["customer"]["email"], mime)
 
-    def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
-        event = new_event(
-            "invoice.sent", {"invoice_id": invoice["id"], "number": invoice["number"], "channel": "email"}
-        )
-        return [
-            {
-                "Update": {
-                    "TableName": table_name,
-                    "Key": to_item(invoice_key(invoice_id)),
-                    "UpdateExpression": "SET email_sent_at = :at, email_message_id = :mid",
-                    "ExpressionAttributeValues": to_item({":at": sent_at, ":mid": message_id}),
-                }
-            },
-            outbox_put(table_name, event),
-        ]
+    def record(marks: list[dict[str, Any]], message_id: str, sent_at: str) -> None:
+        def decide(current: Invoice) -> Decision:
+            event = new_event(
+                "invoice.sent", {"invoice_id": current.id, "number": current.number, "channel": "email"}
+            )
+            after = current.with_attributes(email_sent_at=sent_at, email_message_id=message_id)
+            return Decision(after=after, events=[event], items=marks)
 
-    return send_once(table_name, invoice_id, "invoice", send, record, recipient=invoice["customer"]["email"])
+        store.change(table_name, invoice_id, decide, changed_by="system", change_cause="invoice emailed")
+
+    return send_once(
+        table_name,
+        invoice_id,
+        "invoice",
+        send,
+        recipient=invoice["customer"]["email"],
+        record_on_invoice=record,
+    )
 
 
 def confirm_payment(
@@ -82,11 +83,13 @@ def confirm_payment(
 
     invoice = get_invoice(table_name, invoice_id)
 
+    to = current_email(table_name, invoice["customer_id"], invoice["customer"]["email"])
+
     def send() -> str:
         link = hosted_url(base_url, invoice)
         rendered = render_payment_confirmation(to_document(invoice, seller, hosted=link), hosted_url=link)
-        mime = build_mime(sender, invoice["customer"]["email"], rendered, [], seller.name)
-        return mailer.send_raw(sender, invoice["customer"]["email"], mime)
+        mime = build_mime(sender, to, rendered, [], seller.name)
+        return mailer.send_raw(sender, to, mime)
 
     def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
         event = new_event(
@@ -101,4 +104,4 @@ def confirm_payment(
         return [outbox_put(table_name, event)]
 
     purpose = f"paid-confirmation#{paid_version}"
-    return send_once(table_name, invoice_id, purpose, send, record, recipient=invoice["customer"]["email"])
+    return send_once(table_name, invoice_id, purpose, send, record, recipient=to)

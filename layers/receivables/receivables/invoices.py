@@ -17,20 +17,17 @@ from receivables import aws, clock, money
 from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAddress, TaxLine
 from receivables.dunning_index import first_action_fields
 from receivables.errors import NotFound
+from receivables.invoicing import store
+from receivables.invoicing.model import INVOICE_ENTITY, Invoice
 from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.orders import order_key
-from receivables.outbox import new_event, outbox_put
+from receivables.outbox import new_event
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.tasks import FOLLOW_UP_QUEUE, NewTask, task_put
 
 _MAX_NUMBERING_ATTEMPTS = 25
-INVOICE_ENTITY = "invoice"
-
-
-def invoice_key(invoice_id: str) -> dict[str, str]:
-    return {"pk": f"INVOICE#{invoice_id}", "sk": "INVOICE"}
 
 
 def token_key(token: str) -> dict[str, str]:
@@ -65,15 +62,19 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
     issue_date = now.astimezone(seller.zone).date()
     counter = counter_key("INVOICE", seller.seller_id, issue_date.year)
     for _ in range(_MAX_NUMBERING_ATTEMPTS):
-        existing = read(table_name, invoice_key(invoice_id))
+        existing = store.read_item(table_name, invoice_id)
         if existing is not None:
             return IssuedInvoice(invoice_id, existing["number"], newly_issued=False)
         last = last_number(table_name, counter)
         number = format_number(issue_date.year, last + 1)
         invoice = _invoice_record(invoice_id, number, order, seller, issue_date, now)
-        invoice |= first_action_fields(
-            invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
-        )
+        nothing_to_pay = invoice["total"] <= 0
+        if nothing_to_pay:  # a 100 % discount: paid at issue, never dunned (decisions/0023)
+            invoice |= {"status": "paid", "paid_at": clock.iso(now)}
+        else:
+            invoice |= first_action_fields(
+                invoice_id, date.fromisoformat(invoice["due_date"]), seller.dunning_policy
+            )
         counter_update = advance_counter(table_name, counter, last)
         follow_up = NewTask(
             kind="follow_up",
@@ -85,10 +86,11 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
         )
         event = new_event("invoice.issued", _issued_event_data(invoice), at=now)
         try:
-            client.transact_write_items(
-                TransactItems=[
-                    counter_update,
-                    put_new(table_name, invoice),
+            store.create(
+                table_name,
+                Invoice.from_item(invoice),
+                lead=[counter_update],
+                items=[
                     put_new(
                         table_name,
                         invoice_number_key(seller.seller_id, number)
@@ -110,9 +112,9 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
                             "ExpressionAttributeValues": to_item({":id": invoice_id}),
                         }
                     },
-                    task_put(table_name, follow_up, cause_id=invoice_id),
-                    outbox_put(table_name, event),
-                ]
+                    *([] if nothing_to_pay else [task_put(table_name, follow_up, cause_id=invoice_id)]),
+                ],
+                events=[event],
             )
         except client.exceptions.TransactionCanceledException as cancelled:
             reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
@@ -136,7 +138,7 @@ def _invoice_record(
         datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).astimezone(seller.zone).date()
     )
     gross = order["totals"]["gross"]
-    return invoice_key(invoice_id) | {
+    return {
         "entity": INVOICE_ENTITY,
         "id": invoice_id,
         "number": number,
@@ -165,9 +167,9 @@ def _invoice_record(
         "version": 1,
         "created_at": clock.iso(now),
         "gsi1pk": f"INVOICES#{order['storefront_id']}",
-        "gsi1sk": f"{issue_date.isoformat()}#{invoice_id}",
+        "gsi1sk": f"{clock.iso(now)}#{invoice_id}",  # newest first by the instant, not the day
         "gsi3pk": f"CUSTOMER#{order['customer_id']}",
-        "gsi3sk": f"INVOICE#{issue_date.isoformat()}#{invoice_id}",
+        "gsi3sk": f"INVOICE#{clock.iso(now)}#{invoice_id}",
     }
 
 
@@ -198,7 +200,7 @@ def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- reads
 def get_invoice(table_name: str, invoice_id: str) -> dict[str, Any]:
-    item = read(table_name, invoice_key(invoice_id))
+    item = store.read_item(table_name, invoice_id)
     if item is None or item.get("entity") != INVOICE_ENTITY:
         raise NotFound(f"No invoice {invoice_id}.")
     return item
@@ -219,23 +221,31 @@ def list_invoices(
     limit: int,
     start: dict[str, Any] | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """A storefront's invoices, newest first; by customer through its own index."""
+    """A storefront's invoices, newest first, every page but the last full.
+
+    By status through the per-status index (gsi4), by customer through the customer's index (gsi3);
+    both filters at once read the customer's index and keep reading until the page is full.
+    """
     filters, values, names = ["storefront_id = :sf"], {":sf": storefront_id}, {}
     if customer_id:
-        request: dict[str, Any] = {
-            "IndexName": "gsi3",
-            "KeyConditionExpression": "gsi3pk = :pk AND begins_with(gsi3sk, :inv)",
-        }
+        index = "gsi3"
+        request: dict[str, Any] = {"KeyConditionExpression": "gsi3pk = :pk AND begins_with(gsi3sk, :inv)"}
         values |= {":pk": f"CUSTOMER#{customer_id}", ":inv": "INVOICE#"}
+        if status:
+            filters.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = status
+    elif status:
+        index = "gsi4"
+        request = {"KeyConditionExpression": "gsi4pk = :pk"}
+        values[":pk"] = f"INVOICES#{storefront_id}#{status}"
     else:
-        request = {"IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :pk"}
+        index = "gsi1"
+        request = {"KeyConditionExpression": "gsi1pk = :pk"}
         values[":pk"] = f"INVOICES#{storefront_id}"
-    if status:
-        filters.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = status
     request |= {
         "TableName": table_name,
+        "IndexName": index,
         "FilterExpression": " AND ".join(filters),
         "ExpressionAttributeValues": to_item(values),
         "ScanIndexForward": False,
@@ -245,8 +255,18 @@ def list_invoices(
         request["ExpressionAttributeNames"] = names
     if start:
         request["ExclusiveStartKey"] = start
-    page = aws.client("dynamodb").query(**request)
-    return [from_item(i) for i in page["Items"]], page.get("LastEvaluatedKey")
+    found: list[dict[str, Any]] = []
+    while True:
+        page = aws.client("dynamodb").query(**request)
+        found += [from_item(i) for i in page["Items"]]
+        last = page.get("LastEvaluatedKey")
+        if len(found) >= limit or last is None:
+            break
+        request["ExclusiveStartKey"] = last
+    if len(found) > limit:  # the page ends at the limit-th item: continue right after it
+        found = found[:limit]
+        last = to_item({name: found[-1][name] for name in ("pk", "sk", f"{index}pk", f"{index}sk")})
+    return found, last
 
 
 # ------------------------------------------------------------------------------------- presentation
@@ -322,7 +342,8 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "reminder_steps": list(item.get("reminder_steps", [])),
         # Late fees are their own documents on the account; the invoice's own amounts never change.
         "late_fees": amount(item.get("late_fees", 0)),
-        "account_amount_due": amount(Decimal(item["amount_due"]) + Decimal(item.get("late_fees", 0))),
+        "fees_paid": amount(item.get("fees_paid", 0)),
+        "account_amount_due": amount(Invoice.from_item(item).account_amount_due),
         "next_reminder_at": item.get("next_reminder_at"),
         "created_at": item["created_at"],
     }

@@ -24,6 +24,8 @@ RECEIVABLE = "receivable"
 CUSTOMER_CREDIT = "customer_credit"
 WRITE_OFF = "write_off"
 FEES = "fees"
+FEE_INCOME = "fee_income"
+INTEREST_INCOME = "interest_income"
 ROUNDING = "rounding"
 
 # SKR03-style example chart; every role is configuration (docs/reports.md "Account mapping").
@@ -35,6 +37,10 @@ DEFAULT_ACCOUNTS: dict[str, str | dict[str, str]] = {
     "customer_credit": "1710",  # Guthaben von Kunden (Überzahlungen)
     "write_off": "2400",  # Forderungsverluste
     "fees": "4970",  # Nebenkosten des Geldverkehrs
+    # Reminder fees and default interest are damages, not consideration for a supply: no VAT
+    # (decisions/0023); booked as income when a payment settles them (§ 367 BGB order).
+    "fee_income": "2700",  # Sonstige Erträge (Mahngebühren, nicht steuerbar)
+    "interest_income": "2650",  # Sonstige Zinsen und ähnliche Erträge (Verzugszinsen)
     "rounding": "8200",  # never expected: tax breakdowns sum to the gross
 }
 JOURNAL_COLUMNS = ("date", "document", "account", "debit", "credit", "currency", "description", "entry_id")
@@ -108,12 +114,18 @@ def payment_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str, 
     """
     amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
     fee = Decimal(data.get("fee") or 0)
+    costs, interest = Decimal(data.get("fees_applied") or 0), Decimal(data.get("interest_applied") or 0)
     text = f"Payment {data['payment_id']} on invoice {data['number']} ({data.get('method') or 'unknown'})"
     lines = [
         _debit(f"bank:{data['provider']}", amount - fee, text),
         _debit(FEES, fee, f"{text}, provider fee"),
-        _credit(RECEIVABLE, applied, text),
-        _credit(CUSTOMER_CREDIT, amount - applied, f"{text}, overpayment to customer credit"),
+        _credit(FEE_INCOME, costs, f"{text}, reminder fees"),
+        _credit(INTEREST_INCOME, interest, f"{text}, default interest"),
+        _credit(RECEIVABLE, applied - Decimal(data.get("recovered") or 0), text),
+        *recovery_lines(data, text),
+        _credit(
+            CUSTOMER_CREDIT, amount - costs - interest - applied, f"{text}, overpayment to customer credit"
+        ),
     ]
     return _entry(entry_id, day, occurred_at, "payment", data["payment_id"], data["number"], data, lines)
 
@@ -162,8 +174,24 @@ def write_off_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str
     """An uncollectible invoice (escalation's last step): the amount due goes to the write-off expense."""
     amount = Decimal(data["amount_written_off"])
     text = f"Invoice {data['number']} written off as uncollectible"
-    lines = [_debit(WRITE_OFF, amount, text), _credit(RECEIVABLE, amount, text)]
+    breakdown = data.get("tax_breakdown") or []
+    # § 17 (2) UStG: the VAT share goes back off the VAT liability; only the net is the loss.
+    vat = [_debit(f"vat:{_rate(t['rate'])}", Decimal(t["tax"]), f"{text}, VAT corrected") for t in breakdown]
+    net = amount - sum((line.debit for line in vat), Decimal(0))
+    lines = [_debit(WRITE_OFF, net, text), *vat, _credit(RECEIVABLE, amount, text)]
     return _entry(entry_id, day, occurred_at, "write_off", data["number"], data["number"], data, lines)
+
+
+def recovery_lines(data: Mapping[str, Any], text: str) -> list[JournalLine]:
+    """Money for a written-off invoice: the VAT is owed again and the net is income (the loss reversed),
+    never a second reduction of the receivable (§ 17 (2) Satz 2 UStG)."""
+    recovered = Decimal(data.get("recovered") or 0)
+    breakdown = data.get("recovered_tax_breakdown") or []
+    vat = [
+        _credit(f"vat:{_rate(t['rate'])}", Decimal(t["tax"]), f"{text}, VAT owed again") for t in breakdown
+    ]
+    net = recovered - sum((line.credit for line in vat), Decimal(0))
+    return [_credit(WRITE_OFF, net, f"{text}, recovery after write-off"), *vat]
 
 
 def _entry(

@@ -12,8 +12,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
+from receivables.customers import storefront_upsert
 from receivables.errors import Conflict, NotFound
-from receivables.items import from_item, to_item, to_value
+from receivables.items import from_item, to_item
 from receivables.outbox import new_event, outbox_put
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from receivables.intake import OrderRequest, PricedOrder
 
 _IDS = uuid.UUID("6f1c8f43-8f0e-4d55-9a43-3c1f0d8a3b10")
+_CUSTOMER_ATTEMPTS = 10
 
 
 def order_id_for(storefront_id: str, idempotency_key: str) -> str:
@@ -35,10 +37,6 @@ def customer_id_for(email: str) -> str:
 
 def order_key(order_id: str) -> dict[str, str]:
     return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
-
-
-def customer_key(customer_id: str) -> dict[str, str]:
-    return {"pk": f"CUSTOMER#{customer_id}", "sk": "PROFILE"}
 
 
 def accept_order(
@@ -94,39 +92,45 @@ def accept_order(
         {"order_id": order_id, "customer_id": customer_id, "external_id": order.external_id}
         | totals_json(priced),
     )
-    customer_update = _customer_upsert(table_name, customer_id, customer, now)
     client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table_name,
-                        "Item": to_item(record),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table_name,
-                        "Item": to_item(reservation),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                customer_update,
-                outbox_put(table_name, event),
-            ]
-        )
-    except client.exceptions.TransactionCanceledException as cancelled:
-        reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return created_body(get_order(table_name, order_id, storefront_id))
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise Conflict(
-                f"external_id '{order.external_id}' was already used by another order of this storefront."
-            ) from cancelled
-        raise
-    return created_body(_public_order(from_item(to_item(record))))
+    for _ in range(_CUSTOMER_ATTEMPTS):
+        customer_update = storefront_upsert(table_name, customer_id, customer, now)
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table_name,
+                            "Item": to_item(record),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table_name,
+                            "Item": to_item(reservation),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    customer_update,
+                    outbox_put(table_name, event),
+                ]
+            )
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return created_body(get_order(table_name, order_id, storefront_id))
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(
+                    f"external_id '{order.external_id}' was already used by another order of this storefront."
+                ) from cancelled
+            if (
+                len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed"
+            ) or "TransactionConflict" in reasons:
+                continue  # the customer changed meanwhile (finance, another order): read it again
+            raise
+        return created_body(_public_order(from_item(to_item(record))))
+    raise Conflict("The customer kept changing while placing this order; please retry.")
 
 
 def get_order(table_name: str, order_id: str, storefront_id: str) -> dict[str, Any]:
@@ -136,35 +140,6 @@ def get_order(table_name: str, order_id: str, storefront_id: str) -> dict[str, A
     if item is None or item["storefront_id"] != storefront_id:
         raise NotFound(f"No order {order_id}.")
     return _public_order(item)
-
-
-def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
-    """The customer's current details, reminder preferences and credit balances (per currency)."""
-    from receivables.customers import json_safe
-    from receivables.payments import customer_credits
-
-    response = aws.client("dynamodb").get_item(
-        TableName=table_name, Key=to_item(customer_key(customer_id)), ConsistentRead=True
-    )
-    if "Item" not in response:
-        raise NotFound(f"No customer {customer_id}.")
-    item = from_item(response["Item"])
-    credits = customer_credits(table_name, customer_id)
-    return {
-        "id": item["id"],
-        "email": item["email"],
-        "name": item["name"],
-        "locale": item["locale"],
-        "vat_id": item.get("vat_id"),
-        "address": item["address"],
-        "reminder_channel": item.get("reminder_channel", "email"),
-        "phone": item.get("phone"),
-        "dunning_overrides": json_safe(item.get("dunning_overrides")),
-        "version": int(item.get("version", 0)),
-        "credit_balance": {cur: money.format_amount(amount, cur) for cur, amount in sorted(credits.items())},
-        "created_at": item["created_at"],
-        "updated_at": item["updated_at"],
-    }
 
 
 def created_body(order: dict[str, Any]) -> dict[str, Any]:
@@ -180,38 +155,6 @@ def _customer_snapshot(order: OrderRequest) -> dict[str, Any]:
         "locale": customer.locale,
         "vat_id": customer.vat_id,
         "address": customer.address.model_dump(exclude_none=True),
-    }
-
-
-def _customer_upsert(table_name: str, customer_id: str, customer: dict[str, Any], now: str) -> dict[str, Any]:
-    # Latest contact details win; created_at and the id stay; version counts the changes for audits.
-    values: dict[str, Any] = {
-        ":entity": "customer",
-        ":id": customer_id,
-        ":email": customer["email"],
-        ":name": customer["name"],
-        ":locale": customer["locale"],
-        ":address": customer["address"],
-        ":now": now,
-        ":one": 1,
-    }
-    update = (
-        "SET entity = :entity, id = :id, email = :email, #name = :name, locale = :locale, "
-        "address = :address, updated_at = :now, created_at = if_not_exists(created_at, :now)"
-    )
-    if customer["vat_id"]:
-        values[":vat_id"] = customer["vat_id"]
-        update += ", vat_id = :vat_id ADD version :one"
-    else:
-        update += " ADD version :one REMOVE vat_id"
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": to_item(customer_key(customer_id)),
-            "UpdateExpression": update,
-            "ExpressionAttributeNames": {"#name": "name"},
-            "ExpressionAttributeValues": {key: to_value(value) for key, value in values.items()},
-        }
     }
 
 

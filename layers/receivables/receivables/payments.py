@@ -19,74 +19,41 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, money
+from receivables.disputes import chargeback_closed, chargeback_opened
+from receivables.dunning_index import index_keys
 from receivables.errors import NotFound
-from receivables.invoices import days_to_pay, get_invoice, invoice_key, invoice_number_key
-from receivables.items import from_item, to_item, to_value
+from receivables.invoices import days_to_pay, get_invoice, invoice_number_key
+from receivables.invoicing import store
+from receivables.invoicing.ledger import (
+    Balance,
+    allocate_payment,
+    apply_refund,
+    balance_of,
+    status_for,
+    vat_share,
+)
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
 from receivables.outbox import DomainEvent, new_event, outbox_put
+from receivables.payment_records import (
+    AlreadyRecorded,
+    Retry,
+    credit_update,
+    payment_key,
+    payment_ref_key,
+    payment_refunded_update,
+    provider_event_put,
+    raise_for,
+    transact_once,
+)
 from receivables.records import put_new, read
 from receivables.tasks import FINANCE_QUEUE, NewTask, task_put
 
 if TYPE_CHECKING:  # annotations only: the webhook parsers' pydantic models stay out of other functions
     from receivables.provider_events import ProviderEvent
 
-PROVIDER_EVENT_RETENTION = timedelta(days=30)  # providers retry for up to 3 days (Stripe)
 _MAX_ATTEMPTS = 50
 PAYABLE = ("open", "partially_paid", "paid", "uncollectible")
-
-
-# --------------------------------------------------------------------------------------- the rule
-@dataclass(frozen=True)
-class Balance:
-    total: Decimal
-    paid: Decimal  # applied payments
-    refunded: Decimal  # applied refunds
-    credited: Decimal = Decimal(0)  # credit notes (reporting issue); reduce what is due like a payment
-
-    @property
-    def due(self) -> Decimal:
-        return self.total - self.credited - self.paid + self.refunded
-
-    @property
-    def net_paid(self) -> Decimal:
-        return self.paid - self.refunded
-
-
-@dataclass(frozen=True)
-class Applied:
-    balance: Balance
-    applied: Decimal  # what changed on the invoice
-    credit_change: Decimal  # + surplus to customer credit, − refunded beyond the invoice's payments
-
-
-def status_for(balance: Balance, current: str) -> str:
-    if current == "void":
-        return "void"
-    if balance.due <= 0:
-        return "paid"
-    if current == "uncollectible":
-        return "uncollectible"  # written off stays written off until it is paid in full
-    return "partially_paid" if balance.due < balance.total - balance.credited else "open"
-
-
-def apply_payment(balance: Balance, amount: Decimal) -> Applied:
-    applied = min(amount, max(balance.due, Decimal(0)))
-    changed = Balance(balance.total, balance.paid + applied, balance.refunded, balance.credited)
-    return Applied(changed, applied, amount - applied)
-
-
-def apply_refund(balance: Balance, amount: Decimal) -> Applied:
-    applied = min(amount, max(balance.net_paid, Decimal(0)))
-    changed = Balance(balance.total, balance.paid, balance.refunded + applied, balance.credited)
-    return Applied(changed, applied, -(amount - applied))
-
-
-def balance_of(invoice: dict[str, Any]) -> Balance:
-    return Balance(
-        total=Decimal(invoice["total"]),
-        paid=Decimal(invoice.get("amount_paid", 0)),
-        refunded=Decimal(invoice.get("amount_refunded", 0)),
-        credited=Decimal(invoice.get("amount_credited", 0)),
-    )
 
 
 # --------------------------------------------------------------------------------------- outcomes
@@ -106,10 +73,6 @@ class _Change:
     events: list[DomainEvent] = field(default_factory=list)
 
 
-class _Retry(Exception):
-    """The invoice changed between read and write: read again."""
-
-
 def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
     """Applies the provider event once; safe under redelivery and concurrency."""
     if event.kind == "ignored":
@@ -117,9 +80,9 @@ def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
     for _ in range(_MAX_ATTEMPTS):
         try:
             return _attempt(table, event, seller_id)
-        except _Retry:
+        except Retry:
             continue
-        except _AlreadyRecorded:
+        except AlreadyRecorded:
             return Outcome("duplicate", event.invoice_id, "event already recorded")
     raise RuntimeError(f"invoice kept changing while applying {event.provider} event {event.event_id}")
 
@@ -183,9 +146,16 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
     assert event.amount is not None
     assert event.payment_ref is not None
     currency = invoice["currency"]
-    outcome = apply_payment(balance_of(invoice), event.amount)
+    before = Invoice.from_item(invoice)
+    allocation = allocate_payment(before, event.amount)
+    outcome = allocation.principal
     now = clock.iso(clock.now())
     change = _balance_change(invoice, outcome.balance, now)
+    if allocation.fees:
+        change.invoice_sets |= {
+            "fees_paid": before.fees_paid + allocation.fees,
+            "interest_paid": before.interest_paid + allocation.interest,
+        }
     payment_id = f"{event.provider}:{event.payment_ref}"
     change.items += [
         put_new(
@@ -203,6 +173,8 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
                 "currency": currency,
                 "amount": event.amount,
                 "applied": outcome.applied,
+                "fees_applied": allocation.costs,
+                "interest_applied": allocation.interest,
                 "surplus": outcome.credit_change,
                 "refunded": Decimal(0),
                 "occurred_at": event.occurred_at,
@@ -226,13 +198,21 @@ def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -
         "currency": currency,
         "amount": money.format_amount(event.amount, currency),
         "applied": money.format_amount(outcome.applied, currency),
+        "fees_applied": money.format_amount(allocation.costs, currency),
+        "interest_applied": money.format_amount(allocation.interest, currency),
         "amount_due": money.format_amount(outcome.balance.due, currency),
+        "account_amount_due": money.format_amount(
+            max(outcome.balance.due, Decimal(0)) + before.fees_due - allocation.fees, currency
+        ),
         "occurred_at": event.occurred_at,
         "issue_date": invoice["issue_date"],
     }
+    if invoice["status"] == "uncollectible" and outcome.applied > 0:  # after a write-off: a recovery
+        money_data["recovered"] = money.format_amount(outcome.applied, currency)
+        money_data["recovered_tax_breakdown"] = vat_share(before, outcome.applied)
     change.events.append(new_event("payment.received", money_data))
     if outcome.credit_change > 0:
-        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+        change.items.append(credit_update(table, invoice, outcome.credit_change))
         change.events.append(
             new_event(
                 "credit.created",
@@ -265,7 +245,7 @@ def _refund_change(
     now = clock.iso(clock.now())
     change = _balance_change(invoice, outcome.balance, now)
     if payment is not None and event.payment_ref:
-        change.items.append(_payment_refunded_update(table, invoice["id"], event, payment, amount))
+        change.items.append(payment_refunded_update(table, invoice["id"], event, payment, amount))
     change.items.append(
         put_new(
             table,
@@ -287,7 +267,7 @@ def _refund_change(
         )
     )
     if outcome.credit_change < 0:
-        change.items.append(_credit_update(table, invoice, outcome.credit_change))
+        change.items.append(credit_update(table, invoice, outcome.credit_change))
     change.events.append(
         new_event(
             "payment.refunded",
@@ -309,16 +289,12 @@ def _refund_change(
 
 
 def _dispute_opened_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
-    from receivables.disputes import chargeback_opened
-
     return _Change(**chargeback_opened(table, invoice, event))
 
 
 def _dispute_closed_change(
     table: str, event: ProviderEvent, invoice: dict[str, Any], payment: dict[str, Any] | None
 ) -> _Change:
-    from receivables.disputes import chargeback_closed
-
     change = _Change(**chargeback_closed(table, invoice, event))
     if event.dispute_outcome == "lost" and event.amount:
         # The card network took the money back: it is a refund of that payment, and it is not applied
@@ -344,6 +320,11 @@ def _balance_change(invoice: dict[str, Any], balance: Balance, now: str) -> _Cha
     }
     if status == "paid" and invoice["status"] != "paid":
         sets["paid_at"] = now
+    if invoice["status"] == "paid" and status in ("open", "partially_paid"):
+        # Reopened (a refund, a lost chargeback): back on the dunning schedule; the next run decides the
+        # step from the policy and the reminders already sent.
+        today = clock.today()
+        sets |= index_keys(invoice["id"], today) | {"next_reminder_at": today.isoformat()}
     return _Change(invoice_sets=sets)
 
 
@@ -360,88 +341,34 @@ def _paid_data(invoice: dict[str, Any], balance: Balance, now: str) -> dict[str,
 
 
 # ------------------------------------------------------------------------------------ persistence
-def payment_key(invoice_id: str, provider: str, payment_ref: str) -> dict[str, str]:
-    return {"pk": f"INVOICE#{invoice_id}", "sk": f"PAYMENT#{provider}#{payment_ref}"}
-
-
-def payment_ref_key(provider: str, payment_ref: str) -> dict[str, str]:
-    return {"pk": f"PAYREF#{provider}#{payment_ref}", "sk": "PAYREF"}
-
-
-def provider_event_key(provider: str, event_id: str) -> dict[str, str]:
-    return {"pk": f"PROVIDEREVENT#{provider}#{event_id}", "sk": "PROVIDEREVENT"}
-
-
-def _event_put(table: str, event: ProviderEvent, result: str, invoice_id: str | None) -> dict[str, Any]:
-    expires_at = int((clock.now() + PROVIDER_EVENT_RETENTION).timestamp())
-    return put_new(
-        table,
-        provider_event_key(event.provider, event.event_id)
-        | {
-            "entity": "provider_event",
-            "provider": event.provider,
-            "event_type": event.event_type,
-            "result": result,
-            "invoice_id": invoice_id,
-            "received_at": clock.iso(clock.now()),
-            "expires_at": expires_at,
-        },
-    )
-
-
 def _commit(table: str, event: ProviderEvent, invoice: dict[str, Any], change: _Change) -> None:
     # Who and why, on the item itself, so the audit trail (read from the stream) can say it.
-    audit = {"changed_by": event.provider, "change_cause": f"{event.event_type} {event.event_id}"}
-    sets = change.invoice_sets | audit
-    names = {f"#a{i}": name for i, name in enumerate(sets)}
-    values = {f":a{i}": value for i, value in enumerate(sets.values())}
-    assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(names)))
-    invoice_update = {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(invoice_key(invoice["id"])),
-            "UpdateExpression": f"SET {assignments}, version = :next"
-            if assignments
-            else "SET version = :next",
-            "ConditionExpression": "version = :version",
-            "ExpressionAttributeValues": {
-                key: to_value(value)
-                for key, value in (
-                    values | {":version": invoice["version"], ":next": invoice["version"] + 1}
-                ).items()
-            },
-        }
-    }
-    if names:
-        invoice_update["Update"]["ExpressionAttributeNames"] = names
-    items = [_event_put(table, event, "applied", invoice["id"]), invoice_update, *change.items]
-    items += [outbox_put(table, domain_event) for domain_event in change.events]
-    _transact(table, event, items)
-
-
-def _transact(table: str, event: ProviderEvent, items: list[dict[str, Any]]) -> None:
+    before = Invoice.from_item(invoice)
+    decision = Decision(
+        after=before.with_attributes(**change.invoice_sets),
+        events=change.events,
+        items=change.items,
+        lead=[provider_event_put(table, event, "applied", invoice["id"])],
+    )
     client = aws.client("dynamodb")
     try:
-        client.transact_write_items(TransactItems=items)
+        store.commit(
+            table,
+            before,
+            decision,
+            changed_by=event.provider,
+            change_cause=f"{event.event_type} {event.event_id}",
+        )
     except client.exceptions.TransactionCanceledException as cancelled:
-        reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise _AlreadyRecorded from cancelled
-        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-            raise _Retry from cancelled
-        raise
-
-
-class _AlreadyRecorded(Exception):
-    """The provider event was recorded by an earlier or concurrent delivery."""
+        raise_for(cancelled)
 
 
 def _record_event_only(
     table: str, event: ProviderEvent, result: str, invoice_id: str | None, detail: str
 ) -> Outcome:
     try:
-        _transact(table, event, [_event_put(table, event, result, invoice_id)])
-    except _AlreadyRecorded:
+        transact_once(table, event, [provider_event_put(table, event, result, invoice_id)])
+    except AlreadyRecorded:
         return Outcome("duplicate", invoice_id, "event already recorded")
     return Outcome(result, invoice_id, detail)
 
@@ -466,7 +393,7 @@ def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None,
     )
     amount = money.format_amount(event.amount, event.currency) if event.amount and event.currency else None
     items = [
-        _event_put(table, event, "unapplied", invoice_id),
+        provider_event_put(table, event, "unapplied", invoice_id),
         put_new(
             table,
             record_key
@@ -501,98 +428,7 @@ def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None,
         ),
     ]
     try:
-        _transact(table, event, items)
-    except _AlreadyRecorded:
+        transact_once(table, event, items)
+    except AlreadyRecorded:
         return Outcome("duplicate", invoice_id, "event already recorded")
     return Outcome("unapplied", invoice_id, reason)
-
-
-def _credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
-            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
-            "ExpressionAttributeValues": to_item(
-                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
-            ),
-        }
-    }
-
-
-def credit_key(customer_id: str, currency: str) -> dict[str, str]:
-    return {"pk": f"CUSTOMER#{customer_id}", "sk": f"CREDIT#{currency}"}
-
-
-def _payment_refunded_update(
-    table: str, invoice_id: str, event: ProviderEvent, payment: dict[str, Any], amount: Decimal
-) -> dict[str, Any]:
-    assert event.payment_ref is not None
-    before = Decimal(payment.get("refunded", 0))
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": to_item(payment_key(invoice_id, event.provider, event.payment_ref)),
-            "UpdateExpression": "SET refunded = :after",
-            "ConditionExpression": "refunded = :before",
-            "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
-        }
-    }
-
-
-# ------------------------------------------------------------------------------------------ reads
-def list_invoice_payments(table: str, invoice_id: str) -> list[dict[str, Any]]:
-    """Payments, refunds and unapplied receipts of one invoice, oldest first."""
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk",
-        "FilterExpression": "entity IN (:payment, :refund, :unapplied)",
-        "ExpressionAttributeValues": to_item(
-            {
-                ":pk": f"INVOICE#{invoice_id}",
-                ":payment": "payment",
-                ":refund": "refund",
-                ":unapplied": "unapplied_payment",
-            }
-        ),
-    }
-    while True:
-        page = aws.client("dynamodb").query(**request)
-        items += [from_item(i) for i in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return sorted(items, key=lambda i: (i["occurred_at"], i["recorded_at"]))
-
-
-def public_payment(item: dict[str, Any]) -> dict[str, Any]:
-    currency = item.get("currency")
-
-    def amount(value: Any) -> str | None:
-        return money.format_amount(Decimal(value), currency) if value is not None and currency else None
-
-    status = {"payment": "applied", "refund": "applied", "unapplied_payment": "unapplied"}[item["entity"]]
-    return {
-        "id": item["id"],
-        "kind": item["kind"],
-        "status": status,
-        "provider": item["provider"],
-        "method": item.get("method"),
-        "currency": currency,
-        "amount": amount(item.get("amount")),
-        "applied": amount(item.get("applied")),
-        "refunded": amount(item.get("refunded")),
-        "reason": item.get("reason"),
-        "occurred_at": item["occurred_at"],
-        "recorded_at": item["recorded_at"],
-    }
-
-
-def customer_credits(table: str, customer_id: str) -> dict[str, Decimal]:
-    page = aws.client("dynamodb").query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :credit)",
-        ExpressionAttributeValues=to_item({":pk": f"CUSTOMER#{customer_id}", ":credit": "CREDIT#"}),
-    )
-    return {item["currency"]: Decimal(item["balance"]) for item in (from_item(i) for i in page["Items"])}

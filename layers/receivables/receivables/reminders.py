@@ -22,10 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 from receivables import aws, clock, dunning, mailer, money
+from receivables.customers import current_email, read_customer
 from receivables.dunning_index import SHARDS, index_keys
-from receivables.invoices import get_invoice, hosted_url, invoice_key, to_document
+from receivables.invoices import get_invoice, hosted_url, to_document
+from receivables.invoicing import store
+from receivables.invoicing.model import Invoice
+from receivables.invoicing.store import Decision
 from receivables.items import from_item, to_item
-from receivables.outbox import new_event, outbox_put
+from receivables.outbox import new_event
 from receivables.records import put_new
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
@@ -147,16 +151,19 @@ def send_reminder(
     currency = invoice["currency"]
     step = dunning.step_by_name(policy, step_name)
     amount_due = Decimal(invoice["amount_due"])
-    fee = dunning.late_fee(step, amount_due, currency) if step else Decimal(0)
+    interest = Decimal(0)
     if step and step.interest:
-        fee += dunning.statutory_interest(
+        interest = dunning.statutory_interest(
             amount_due,
             currency,
             date.fromisoformat(invoice["due_date"]),
             clock.today(),
             policy.interest_rate_percent_per_year,
         )
-    fees_before = Decimal(invoice.get("late_fees", 0))
+    fee = (dunning.late_fee(step, amount_due, currency) if step else Decimal(0)) + interest
+    fees_before = Invoice.from_item(invoice).fees_due  # what earlier reminders charged and is unpaid
+
+    to = current_email(settings.table, invoice["customer_id"], invoice["customer"]["email"])
 
     def send() -> str:
         link = hosted_url(settings.base_url, invoice)
@@ -168,74 +175,52 @@ def send_reminder(
             fee=fee,
             fees_total=fees_before + fee,
         )
-        mime = build_mime(settings.sender, invoice["customer"]["email"], rendered, [], seller.name)
-        message_id = mailer.send_raw(settings.sender, invoice["customer"]["email"], mime)
+        mime = build_mime(settings.sender, to, rendered, [], seller.name)
+        message_id = mailer.send_raw(settings.sender, to, mime)
         if settings.sms_enabled and invoice_customer_wants_sms(settings.table, invoice):
             _send_sms(settings.table, invoice, step_name, rendered.subject)
         return message_id
 
-    def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
-        sets = (
-            "reminder_steps = list_append(if_not_exists(reminder_steps, :empty), :step), "
-            "last_reminder_at = :at, changed_by = :by, change_cause = :cause"
+    def record(marks: list[dict[str, Any]], message_id: str, sent_at: str) -> None:
+        def decide(current: Invoice) -> Decision:
+            reminded = current.with_attributes(
+                reminder_steps=[*current.get("reminder_steps", []), step_name],
+                last_reminder_at=sent_at,
+                reminders_sent=int(current.get("reminders_sent", 0)) + 1,
+                late_fees=current.late_fees + fee,
+                late_interest=current.late_interest + interest,
+            )
+            event = new_event(
+                "invoice.overdue"
+                if date.fromisoformat(invoice["due_date"]) < clock.today()
+                else "invoice.reminded",
+                {
+                    "invoice_id": invoice["id"],
+                    "number": invoice["number"],
+                    "customer_id": invoice["customer_id"],
+                    "step": step_name,
+                    "currency": currency,
+                    "amount_due": money.format_amount(amount_due, currency),
+                    "late_fee": money.format_amount(fee, currency),
+                    "due_date": invoice["due_date"],
+                    "sent_at": sent_at,
+                },
+            )
+            items = list(marks)
+            if fee > 0:
+                items.append(_fee_put(settings.table, invoice, step_name, fee, sent_at))
+            return Decision(after=scheduled(reminded, next_on), events=[event], items=items)
+
+        store.change(
+            settings.table,
+            invoice["id"],
+            decide,
+            changed_by="dunning",
+            change_cause=f"reminder {step_name} sent",
         )
-        values: dict[str, Any] = {
-            ":empty": [],
-            ":step": [step_name],
-            ":at": sent_at,
-            ":by": "dunning",
-            ":cause": f"reminder {step_name} sent",
-            ":one": 1,
-            ":fee": fee,
-        }
-        if next_on is None:
-            update = (
-                f"SET {sets} REMOVE gsi2pk, gsi2sk, next_reminder_at ADD reminders_sent :one, version :one"
-            )
-        else:
-            keys = index_keys(invoice["id"], next_on)
-            values |= {":gsi2pk": keys["gsi2pk"], ":gsi2sk": keys["gsi2sk"], ":next": next_on.isoformat()}
-            update = (
-                f"SET {sets}, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, next_reminder_at = :next "
-                "ADD reminders_sent :one, version :one"
-            )
-        update += ", late_fees :fee"
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": settings.table,
-                    "Key": to_item(invoice_key(invoice["id"])),
-                    "UpdateExpression": update,
-                    "ExpressionAttributeValues": to_item(values),
-                }
-            },
-            outbox_put(
-                settings.table,
-                new_event(
-                    "invoice.overdue"
-                    if date.fromisoformat(invoice["due_date"]) < clock.today()
-                    else "invoice.reminded",
-                    {
-                        "invoice_id": invoice["id"],
-                        "number": invoice["number"],
-                        "customer_id": invoice["customer_id"],
-                        "step": step_name,
-                        "currency": currency,
-                        "amount_due": money.format_amount(amount_due, currency),
-                        "late_fee": money.format_amount(fee, currency),
-                        "due_date": invoice["due_date"],
-                        "sent_at": sent_at,
-                    },
-                ),
-            ),
-        ]
-        if fee > 0:
-            items.append(_fee_put(settings.table, invoice, step_name, fee, sent_at))
-        return items
 
     purpose = f"reminder#{step_name}"
-    recipient = invoice["customer"]["email"]
-    return send_once(settings.table, invoice["id"], purpose, send, record, recipient=recipient)
+    return send_once(settings.table, invoice["id"], purpose, send, recipient=to, record_on_invoice=record)
 
 
 def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: str) -> dict[str, Any]:
@@ -256,25 +241,22 @@ def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: s
     return put_new(table, item)
 
 
+def scheduled(invoice: Invoice, on: date | None) -> Invoice:
+    """The invoice with its next dunning action on `on` (in the sparse index), or off the schedule."""
+    if on is None:
+        return invoice.without("gsi2pk", "gsi2sk", "next_reminder_at")
+    return invoice.with_attributes(**index_keys(invoice.id, on), next_reminder_at=on.isoformat())
+
+
 def _reindex(table: str, invoice: dict[str, Any], on: date | None) -> None:
     """Moves (or removes) the invoice's index entry, unless the invoice changed meanwhile."""
-    client = aws.client("dynamodb")
-    values: dict[str, Any] = {":version": invoice["version"]}
-    if on is None:
-        update = "REMOVE gsi2pk, gsi2sk, next_reminder_at"
-    else:
-        keys = index_keys(invoice["id"], on)
-        values |= {":pk": keys["gsi2pk"], ":sk": keys["gsi2sk"], ":next": on.isoformat()}
-        update = "SET gsi2pk = :pk, gsi2sk = :sk, next_reminder_at = :next"
-    # If it changed meanwhile, the next run reads it again with its new state.
-    with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
-        client.update_item(
-            TableName=table,
-            Key=to_item(invoice_key(invoice["id"])),
-            UpdateExpression=update,
-            ConditionExpression="version = :version",
-            ExpressionAttributeValues=to_item(values),
-        )
+
+    def decide(current: Invoice) -> Decision | None:
+        if current.version != invoice["version"]:
+            return None  # the next run reads it again with its new state
+        return Decision(after=scheduled(current, on))
+
+    store.change(table, invoice["id"], decide, changed_by="dunning", change_cause="dunning rescheduled")
 
 
 def _customer_overrides(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
@@ -284,10 +266,7 @@ def _customer_overrides(table: str, invoice: dict[str, Any]) -> dict[str, Any] |
 
 
 def _customer(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
-    response = aws.client("dynamodb").get_item(
-        TableName=table, Key=to_item({"pk": f"CUSTOMER#{invoice['customer_id']}", "sk": "PROFILE"})
-    )
-    return from_item(response["Item"]) if "Item" in response else None
+    return read_customer(table, invoice["customer_id"])
 
 
 def invoice_customer_wants_sms(table: str, invoice: dict[str, Any]) -> bool:
@@ -322,24 +301,21 @@ def start_escalation(settings: RunSettings, invoice: dict[str, Any], level: int)
         client.start_execution(
             stateMachineArn=settings.state_machine_arn, name=name, input=json.dumps(execution_input)
         )
-    aws.client("dynamodb").update_item(
-        TableName=settings.table,
-        Key=to_item(invoice_key(invoice["id"])),
-        UpdateExpression=(
-            "SET escalation = if_not_exists(escalation, :escalation), changed_by = :by, "
-            "change_cause = :cause REMOVE gsi2pk, gsi2sk, next_reminder_at ADD version :one"
-        ),
-        ExpressionAttributeValues=to_item(
-            {
-                ":escalation": {
-                    "level": level,
-                    "execution_arn": execution_arn,
-                    "started_at": clock.iso(clock.now()),
-                    "state": "running",
-                },
-                ":by": "dunning",
-                ":cause": f"escalation level {level} started",
-                ":one": 1,
-            }
-        ),
+    started = {
+        "level": level,
+        "execution_arn": execution_arn,
+        "started_at": clock.iso(clock.now()),
+        "state": "running",
+    }
+
+    def decide(current: Invoice) -> Decision:
+        escalated = current.with_attributes(escalation=current.get("escalation") or started)
+        return Decision(after=scheduled(escalated, None))
+
+    store.change(
+        settings.table,
+        invoice["id"],
+        decide,
+        changed_by="dunning",
+        change_cause=f"escalation level {level} started",
     )

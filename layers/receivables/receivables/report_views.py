@@ -16,14 +16,14 @@ from typing import Any
 from receivables import money
 from receivables.errors import FieldError, InvalidRequest
 from receivables.journal import safe_cell
-from receivables.reporting import (
-    BUCKETS,
+from receivables.report_reads import (
     Bucket,
     CurrencyAging,
     CurrencyDso,
     CurrencyStatement,
     TrendGroup,
 )
+from receivables.reporting import BUCKETS
 
 GROUP_BY = ("month", "method")
 MAX_PERIOD_DAYS = 366

@@ -60,13 +60,16 @@ def send_once(
     send: Callable[[], str],
     record: Callable[[str, str], list[dict[str, Any]]] = lambda message_id, at: [],
     recipient: str | None = None,
+    record_on_invoice: Callable[[list[dict[str, Any]], str, str], None] | None = None,
 ) -> str | None:
     """Runs `send` unless this purpose was sent already; returns the message id when it sent.
 
-    `record(message_id, sent_at)` gives TransactWriteItems entries committed with the `sent` mark. With a
-    `recipient` (an email), nothing is sent to a suppressed address (None, unclaimed: once the address is
-    lifted, the next attempt sends), and the message id is recorded against the invoice and purpose so
-    SES's delivery feedback finds them (receivables.email_feedback).
+    `record(message_id, sent_at)` gives TransactWriteItems entries committed with the `sent` mark.
+    When the send changes the invoice, `record_on_invoice(items, message_id, sent_at)` commits the
+    `sent` mark (with `items`) through the invoice store instead (the only writer of invoice items).
+    With a `recipient` (an email), nothing is sent to a suppressed address (None, unclaimed: once the
+    address is lifted, the next attempt sends), and the message id is recorded against the invoice and
+    purpose so SES's delivery feedback finds them (receivables.email_feedback).
     """
     if recipient is not None and is_suppressed(table, recipient):
         return None
@@ -108,14 +111,18 @@ def send_once(
             "sent_at": sent_at,
         }
         lookup = [{"Put": {"TableName": table, "Item": to_item(item)}}]
-    _record_sent([mark, *lookup, *record(message_id, sent_at)])
+    if record_on_invoice is not None:
+        _record_sent(lambda: record_on_invoice([mark, *lookup], message_id, sent_at))
+    else:
+        items = [mark, *lookup, *record(message_id, sent_at)]
+        _record_sent(lambda: aws.client("dynamodb").transact_write_items(TransactItems=items))
     return message_id
 
 
-def _record_sent(items: list[dict[str, Any]]) -> None:
+def _record_sent(write: Callable[[], object]) -> None:
     for attempt in range(_RECORD_ATTEMPTS):
         try:
-            aws.client("dynamodb").transact_write_items(TransactItems=items)
+            write()
             return
         except ClientError as error:
             reasons = {r.get("Code") for r in error.response.get("CancellationReasons", [])} - {"None"}

@@ -1,0 +1,164 @@
+"""Where payments, refunds and customer credit live in the table, and how they are read and shown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from receivables import aws, clock, money
+from receivables.items import from_item, to_item
+from receivables.records import put_new
+
+if TYPE_CHECKING:  # annotations only: the webhook parsers' pydantic models stay out of other functions
+    from receivables.provider_events import ProviderEvent
+
+PROVIDER_EVENT_RETENTION = timedelta(days=30)  # providers retry for up to 3 days (Stripe)
+
+
+def payment_key(invoice_id: str, provider: str, payment_ref: str) -> dict[str, str]:
+    return {"pk": f"INVOICE#{invoice_id}", "sk": f"PAYMENT#{provider}#{payment_ref}"}
+
+
+def payment_ref_key(provider: str, payment_ref: str) -> dict[str, str]:
+    return {"pk": f"PAYREF#{provider}#{payment_ref}", "sk": "PAYREF"}
+
+
+def provider_event_key(provider: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"PROVIDEREVENT#{provider}#{event_id}", "sk": "PROVIDEREVENT"}
+
+
+def credit_key(customer_id: str, currency: str) -> dict[str, str]:
+    return {"pk": f"CUSTOMER#{customer_id}", "sk": f"CREDIT#{currency}"}
+
+
+def list_invoice_payments(table: str, invoice_id: str) -> list[dict[str, Any]]:
+    """Payments, refunds and unapplied receipts of one invoice, oldest first."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "FilterExpression": "entity IN (:payment, :refund, :unapplied)",
+        "ExpressionAttributeValues": to_item(
+            {
+                ":pk": f"INVOICE#{invoice_id}",
+                ":payment": "payment",
+                ":refund": "refund",
+                ":unapplied": "unapplied_payment",
+            }
+        ),
+    }
+    while True:
+        page = aws.client("dynamodb").query(**request)
+        items += [from_item(i) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(items, key=lambda i: (i["occurred_at"], i["recorded_at"]))
+
+
+def public_payment(item: dict[str, Any]) -> dict[str, Any]:
+    currency = item.get("currency")
+
+    def amount(value: Any) -> str | None:
+        return money.format_amount(Decimal(value), currency) if value is not None and currency else None
+
+    status = {"payment": "applied", "refund": "applied", "unapplied_payment": "unapplied"}[item["entity"]]
+    return {
+        "id": item["id"],
+        "kind": item["kind"],
+        "status": status,
+        "provider": item["provider"],
+        "method": item.get("method"),
+        "currency": currency,
+        "amount": amount(item.get("amount")),
+        "applied": amount(item.get("applied")),
+        "refunded": amount(item.get("refunded")),
+        "reason": item.get("reason"),
+        "occurred_at": item["occurred_at"],
+        "recorded_at": item["recorded_at"],
+    }
+
+
+def customer_credits(table: str, customer_id: str) -> dict[str, Decimal]:
+    page = aws.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :credit)",
+        ExpressionAttributeValues=to_item({":pk": f"CUSTOMER#{customer_id}", ":credit": "CREDIT#"}),
+    )
+    return {item["currency"]: Decimal(item["balance"]) for item in (from_item(i) for i in page["Items"])}
+
+
+# ------------------------------------------------------------------- provider events, once each
+class Retry(Exception):
+    """The invoice changed between read and write: read again."""
+
+
+def transact_once(table: str, event: ProviderEvent, items: list[dict[str, Any]]) -> None:
+    client = aws.client("dynamodb")
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException as cancelled:
+        raise_for(cancelled)
+
+
+def raise_for(cancelled: Any) -> None:
+    """The provider event's record comes first in every transaction: its failure means a replay."""
+    reasons = [r.get("Code") for r in cancelled.response.get("CancellationReasons", [])]
+    if reasons and reasons[0] == "ConditionalCheckFailed":
+        raise AlreadyRecorded from cancelled
+    if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+        raise Retry from cancelled
+    raise cancelled
+
+
+class AlreadyRecorded(Exception):
+    """The provider event was recorded by an earlier or concurrent delivery."""
+
+
+def provider_event_put(
+    table: str, event: ProviderEvent, result: str, invoice_id: str | None
+) -> dict[str, Any]:
+    expires_at = int((clock.now() + PROVIDER_EVENT_RETENTION).timestamp())
+    return put_new(
+        table,
+        provider_event_key(event.provider, event.event_id)
+        | {
+            "entity": "provider_event",
+            "provider": event.provider,
+            "event_type": event.event_type,
+            "result": result,
+            "invoice_id": invoice_id,
+            "received_at": clock.iso(clock.now()),
+            "expires_at": expires_at,
+        },
+    )
+
+
+def credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
+            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
+            "ExpressionAttributeValues": to_item(
+                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
+            ),
+        }
+    }
+
+
+def payment_refunded_update(
+    table: str, invoice_id: str, event: ProviderEvent, payment: dict[str, Any], amount: Decimal
+) -> dict[str, Any]:
+    assert event.payment_ref is not None
+    before = Decimal(payment.get("refunded", 0))
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_item(payment_key(invoice_id, event.provider, event.payment_ref)),
+            "UpdateExpression": "SET refunded = :after",
+            "ConditionExpression": "refunded = :before",
+            "ExpressionAttributeValues": to_item({":after": before + amount, ":before": before}),
+        }
+    }

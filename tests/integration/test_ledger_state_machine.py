@@ -1,0 +1,259 @@
+"""Random sequences of what happens to an invoice - payments, refunds, credit notes, voids - in JPY, EUR
+and BHD, through the real handlers on the emulated account; after every step the ledger's invariants
+hold (issue #12, docs/decisions/0023-invoice-ledger.md).
+
+Bounded in `make test`; `make soak` runs it at length (LEDGER_SOAK_EXAMPLES, LEDGER_SOAK_STEPS).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from receivables import clock
+from receivables.items import from_item
+from receivables.report_reads import aging_report, journal_entries
+from tests.integration.faults_support import invoke, item, table
+from tests.support import generic_signature_headers, load_event
+
+EXAMPLES = int(os.environ.get("LEDGER_SOAK_EXAMPLES", "3"))
+STEPS = int(os.environ.get("LEDGER_SOAK_STEPS", "6"))
+# currency → (unit price, minor unit)
+CURRENCIES = {
+    "EUR": ("19.99", Decimal("0.01")),
+    "JPY": ("1999", Decimal(1)),
+    "BHD": ("19.995", Decimal("0.001")),
+}
+_serial = itertools.count()
+
+
+def _order_event(external_id: str, currency: str, quantity: int, discount: str) -> dict[str, Any]:
+    event = load_event("orders_api/create_order.json")
+    body = json.loads(event["body"])
+    body["external_id"] = external_id
+    body["currency"] = currency
+    body["customer"]["email"] = f"{external_id.lower()}@example.org"  # one customer per example
+    body["lines"] = [
+        body["lines"][0]
+        | {"unit_price": CURRENCIES[currency][0], "quantity": str(quantity), "discount_percent": discount}
+    ]
+    event["body"] = json.dumps(body)
+    event["headers"]["idempotency-key"] = external_id
+    event["headers"].pop("content-length", None)
+    return dict(event)
+
+
+def _generic_event(system: Any, body: dict[str, Any]) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("payment_webhooks/stripe_payment_intent_succeeded.json"))
+    raw = json.dumps(body)
+    signed = generic_signature_headers(raw.encode(), at=int(system.clock.now().timestamp()))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/webhooks/generic"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "POST /webhooks/generic"
+    event["headers"] = {"content-type": "application/json"} | {k.lower(): v for k, v in signed.items()}
+    event["body"] = raw
+    return dict(event)
+
+
+class InvoiceLedger(RuleBasedStateMachine):
+    system: Any = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.serial = next(_serial)
+        self.invoice_id = ""
+        self.currency = "EUR"
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _invoice(self) -> dict[str, Any]:
+        found = item(self.system, f"INVOICE#{self.invoice_id}", "INVOICE")
+        assert found is not None
+        return found
+
+    def _amount(self, base: Decimal, percent: int) -> str:
+        unit = CURRENCIES[self.currency][1]
+        value = max((base * percent / 100).quantize(unit), unit)
+        return format(value, "f")
+
+    def _webhook(self, kind: str, amount: str) -> None:
+        invoice = self._invoice()
+        body = {
+            "id": f"evt_ledger_sm_{self.serial}_{next(_serial)}",
+            "type": kind,
+            "invoice_id": invoice["id"],
+            "amount": amount,
+            "currency": self.currency,
+            "method": "bank_transfer",
+            "occurred_at": clock.iso(self.system.clock.now()),
+        }
+        response = invoke(self.system, "PaymentWebhooksFunction", _generic_event(self.system, body))
+        assert response["statusCode"] == 200, response["body"]
+        assert self.system.settle()
+
+    # ------------------------------------------------------------------------------------------- rules
+    @initialize(
+        currency=st.sampled_from(sorted(CURRENCIES)),
+        quantity=st.integers(min_value=1, max_value=3),
+        discount=st.sampled_from(["0", "10", "100"]),
+    )
+    def issue(self, currency: str, quantity: int, discount: str) -> None:
+        self.currency = currency
+        external_id = f"LEDGER-SM-{os.getpid()}-{self.serial}"
+        response = invoke(
+            self.system, "OrdersApiFunction", _order_event(external_id, currency, quantity, discount)
+        )
+        assert response["statusCode"] == 201, response["body"]
+        assert self.system.settle()
+        order = item(self.system, f"ORDER#{json.loads(response['body'])['id']}", "ORDER")
+        assert order is not None
+        assert order.get("invoice_id")
+        self.invoice_id = str(order["invoice_id"])
+
+    @rule(percent=st.integers(min_value=1, max_value=150))
+    def pay(self, percent: int) -> None:
+        invoice = self._invoice()
+        base = Decimal(invoice["amount_due"]) or Decimal(invoice["total"]) or Decimal(1)
+        self._webhook("payment.succeeded", self._amount(base, percent))
+
+    @precondition(lambda self: self.invoice_id and Decimal(self._invoice()["amount_paid"]) > 0)
+    @rule(percent=st.integers(min_value=1, max_value=120))
+    def refund(self, percent: int) -> None:
+        invoice = self._invoice()
+        net_paid = Decimal(invoice["amount_paid"]) - Decimal(invoice["amount_refunded"])
+        self._webhook("payment.refunded", self._amount(max(net_paid, Decimal(1)), percent))
+
+    @precondition(
+        lambda self: (
+            self.invoice_id
+            and self._invoice()["status"] != "void"
+            and Decimal(self._invoice()["total"]) - Decimal(self._invoice().get("amount_credited", 0)) > 0
+        )
+    )
+    @rule(percent=st.integers(min_value=1, max_value=100))
+    def credit(self, percent: int) -> None:
+        invoice = self._invoice()
+        creditable = Decimal(invoice["total"]) - Decimal(invoice.get("amount_credited", 0))
+        event = load_event("accounting_api/create_credit_note.json")
+        event["rawPath"] = event["requestContext"]["http"]["path"] = (
+            f"/invoices/{self.invoice_id}/credit-notes"
+        )
+        event["pathParameters"] = {"invoice_id": self.invoice_id}
+        event["headers"]["idempotency-key"] = f"ledger-sm-{self.serial}-{next(_serial)}"
+        rate = format(invoice["totals"]["tax_breakdown"][0]["rate"].normalize(), "f")
+        event["body"] = json.dumps(
+            {"amount": self._amount(creditable, percent), "tax_rate": rate, "reason": "Test"}
+        )
+        response = invoke(self.system, "AccountingApiFunction", event)
+        assert response["statusCode"] in (201, 409, 422), response["body"]
+        assert self.system.settle()
+
+    @precondition(lambda self: self.invoice_id and self._invoice()["status"] == "open")
+    @rule()
+    def void(self) -> None:
+        event = load_event("accounting_api/void_invoice.json")
+        event["rawPath"] = event["requestContext"]["http"]["path"] = f"/invoices/{self.invoice_id}/void"
+        event["pathParameters"] = {"invoice_id": self.invoice_id}
+        response = invoke(self.system, "AccountingApiFunction", event)
+        assert response["statusCode"] in (200, 409), response["body"]
+        assert self.system.settle()
+
+    # -------------------------------------------------------------------------------------- invariants
+    @invariant()
+    def the_amounts_add_up_and_the_status_follows_them(self) -> None:
+        if not self.invoice_id:
+            return
+        invoice = self._invoice()
+        total, due = Decimal(invoice["total"]), Decimal(invoice["amount_due"])
+        paid, refunded = Decimal(invoice["amount_paid"]), Decimal(invoice["amount_refunded"])
+        credited = Decimal(invoice.get("amount_credited", 0))
+        fees = Decimal(invoice.get("late_fees", 0)) - Decimal(invoice.get("fees_paid", 0))
+        if invoice["status"] != "void":
+            assert due == total - paid + refunded - credited >= 0
+        expected = (
+            "void"
+            if invoice["status"] == "void"
+            else "paid"
+            if due == 0
+            else "uncollectible"
+            if invoice["status"] == "uncollectible"
+            else "partially_paid"
+            if due < total - credited
+            else "open"
+        )
+        assert invoice["status"] == expected
+        assert due + fees >= 0
+        if due + fees == 0:  # nothing to pay: nothing to dun
+            assert invoice["status"] in ("paid", "void")
+
+    @invariant()
+    def the_customers_credit_is_what_overpayments_brought_less_what_refunds_took(self) -> None:
+        if not self.invoice_id:
+            return
+        invoice = self._invoice()
+        credit = item(self.system, f"CUSTOMER#{invoice['customer_id']}", f"CREDIT#{self.currency}")
+        balance = Decimal(credit["balance"]) if credit else Decimal(0)
+        client = boto3.client("dynamodb")
+        pages = client.get_paginator("query").paginate(
+            TableName=table(self.system),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"INVOICE#{self.invoice_id}"}},
+            ConsistentRead=True,
+        )
+        records = [from_item(i) for page in pages for i in page["Items"]]
+        surplus = sum((Decimal(r["surplus"]) for r in records if r.get("entity") == "payment"), Decimal(0))
+        taken = sum(
+            (Decimal(r["amount"]) - Decimal(r["applied"]) for r in records if r.get("entity") == "refund"),
+            Decimal(0),
+        )
+        notes = client.query(
+            TableName=table(self.system),
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CREDITNOTES#{self.invoice_id}"}},
+        )["Items"]
+        to_customer = sum((Decimal(from_item(n).get("credited_to_customer", 0)) for n in notes), Decimal(0))
+        assert balance == surplus - taken + to_customer
+
+    @invariant()
+    def the_receivables_account_equals_the_aging_total(self) -> None:
+        name = table(self.system)
+        today = self.system.clock.now().date()
+        entries = journal_entries(name, date(today.year - 1, 1, 1), today)
+        for entry in entries:
+            assert entry.balance == 0, entry
+        aging = {report.currency: report for report in aging_report(name, today)}
+        for currency in CURRENCIES:
+            receivable = sum(
+                (
+                    line.debit - line.credit
+                    for e in entries
+                    if e.currency == currency
+                    for line in e.lines
+                    if line.role == "receivable"
+                ),
+                Decimal(0),
+            )
+            total = aging[currency].amount if currency in aging else Decimal(0)
+            assert receivable == total, (currency, receivable, total)
+
+
+def test_random_sequences_keep_the_ledger_consistent(local_system: Any) -> None:
+    InvoiceLedger.system = local_system
+    runner = InvoiceLedger.TestCase
+    runner.settings = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=os.environ.get("LEDGER_SOAK_EXAMPLES") is None,
+    )
+    runner().runTest()
