@@ -26,7 +26,7 @@ from fpdf.output import OutputProducer
 from PIL import Image
 
 from receivables.documents import InvoiceDocument, Locale, Party, PostalAddress
-from receivables.rendering import invoice_pdf
+from receivables.rendering import invoice_pdf, pdf_fonts
 from receivables.rendering.formatting import format_date, format_decimal, format_money, format_percent
 from receivables.rendering.invoice_layout import fit_text, paginate, wrap_text
 from receivables.rendering.invoice_pdf import UndrawableTextError, render_invoice_pdf
@@ -237,7 +237,7 @@ def test_the_same_document_in_every_script_always_gives_the_same_bytes(every_scr
 
 
 def test_the_cjk_font_covers_chinese_japanese_and_korean() -> None:
-    cmap = TTFont(invoice_pdf.FONT_DIR / invoice_pdf.CJK_FILE).getBestCmap()
+    cmap = TTFont(invoice_pdf.FONT_DIR / pdf_fonts.CJK_FILE).getBestCmap()
 
     assert {ord(c) for c in "山田株式会社ひカ한국어。，"} <= set(cmap)
     assert sum(1 for code in cmap if 0x4E00 <= code <= 0x9FFF) == 20902  # the whole URO block
