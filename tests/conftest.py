@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import REPOSITORY, eventually
+from tests.support import REPOSITORY, eventually, generic_signature_headers, load_event
 
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
@@ -88,6 +89,18 @@ class RunningSystem:
     def advance_days(self, days: int) -> None:
         response = requests.post(self.url("/_local/clock"), json={"advance_days": days}, timeout=600)
         assert response.status_code == 200, response.text
+
+    def pay_by_bank(self, invoice: dict[str, Any], event_id: str, amount: str) -> None:
+        """A bank's signed generic webhook for the invoice, signed at the runtime's clock; applied."""
+        body = load_event("http/generic_payment_body.json") | {
+            "id": event_id,
+            "invoice_number": invoice["number"],
+            "amount": amount,
+        }
+        raw = json.dumps(body).encode()
+        headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=self.now())
+        response = requests.post(self.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
+        assert response.json()["result"] == "applied", response.text
 
     def settle(self) -> None:
         """Returns once every stream, queue and execution is idle: then the system's answers are final."""

@@ -6,7 +6,6 @@ other tests' invoices are dunned too, so each test looks only at its own invoice
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import RunningSystem
-from tests.support import generic_signature_headers, load_event
+from tests.support import load_event
 
 pytestmark = pytest.mark.e2e
 
@@ -45,18 +44,6 @@ def _dunning_subjects(system: RunningSystem, invoice: dict[str, Any]) -> list[st
         else s.replace(f" {invoice['number']}", "")
         for s in subjects[1:]
     ]
-
-
-def _pay(system: RunningSystem, invoice: dict[str, Any], event_id: str, amount: str) -> None:
-    body = load_event("http/generic_payment_body.json") | {
-        "id": event_id,
-        "invoice_number": invoice["number"],
-        "amount": amount,
-    }
-    raw = json.dumps(body).encode()
-    headers = {"content-type": "application/json"} | generic_signature_headers(raw, at=system.now())
-    response = requests.post(system.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
-    assert response.json()["result"] == "applied", response.text
 
 
 def _days(system: RunningSystem, days: int, one_by_one: bool = True) -> None:
@@ -109,7 +96,7 @@ def test_a_payment_eight_days_after_due_stops_the_reminders_and_confirms(
     invoice = _invoice(running_system, "DUN-PAID")  # due 14 days after issue
 
     _days(running_system, 22)  # courtesy (due −3), +1 and +7 have gone out
-    _pay(running_system, invoice, "bank-dun-paid", invoice["total"])
+    running_system.pay_by_bank(invoice, "bank-dun-paid", invoice["total"])
     _days(running_system, 40)
 
     subjects = _dunning_subjects(running_system, invoice)
@@ -121,7 +108,7 @@ def test_a_payment_during_the_escalation_ends_it(running_system: RunningSystem) 
     invoice = _invoice(running_system, "DUN-LATE-PAY")
     _days(running_system, 36)  # escalation started at +21 (day 35): the plan offer is waiting
 
-    _pay(running_system, invoice, "bank-dun-late", invoice["total"])
+    running_system.pay_by_bank(invoice, "bank-dun-late", invoice["total"])
     running_system.settle()
 
     escalation = running_system.get_json(f"/invoices/{invoice['id']}/escalation")
@@ -180,7 +167,7 @@ def test_an_accepted_plan_creates_instalments_and_paying_them_pays_the_invoice(
     assert len(instalments) == 3
     assert sum(Decimal(i["amount"]) for i in instalments) == Decimal(invoice["total"])
     for number, instalment in enumerate(instalments, start=1):
-        _pay(running_system, invoice, f"bank-plan-{number}", instalment["amount"])
+        running_system.pay_by_bank(invoice, f"bank-plan-{number}", instalment["amount"])
     assert running_system.get_json(f"/invoices/{invoice['id']}")["status"] == "paid"
     _days(running_system, 30)
     assert running_system.get_json(f"/invoices/{invoice['id']}")["in_collections"] is False
