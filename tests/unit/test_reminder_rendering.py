@@ -12,12 +12,10 @@ from hypothesis import strategies as st
 from receivables import money
 from receivables.dunning import default_policy
 from receivables.escalation import PLAN_INSTALMENTS, propose_instalments
-from receivables.rendering.emails import render_reminder
+from receivables.rendering.emails import InstalmentFigures, render_reminder
 from receivables.rendering.samples import sample_invoice_document
 
-TEMPLATES = sorted(
-    {step.template for step in default_policy().steps} | {"endless_reminder", "instalment_reminder"}
-)
+TEMPLATES = sorted({step.template for step in default_policy().steps} | {"endless_reminder"})
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
@@ -39,6 +37,44 @@ def test_each_reminder_template_renders_in_both_languages_with_fees(template: st
     text = email.text.replace("\xa0", " ")  # Babel puts a no-break space before the euro sign
     assert ("720,79 €" if locale == "de" else "€720.79") in text  # 713.29 due + 7.50 fees
     assert "{" not in email.text + email.html  # no unfilled placeholder
+
+
+@pytest.mark.parametrize(
+    ("locale", "named", "amount", "due", "paid"),
+    [
+        ("de", "Rate 2 von 3", "33,33 €", "31.03.2027", "33,34 €"),
+        ("en", "Instalment 2 of 3", "€33.33", "31 March 2027", "€33.34"),
+    ],
+)
+@pytest.mark.parametrize("template", ["instalment_notice", "instalment_reminder"])
+def test_a_plan_reminder_names_its_instalment_its_amount_due_date_and_what_was_paid(
+    template: str, locale: str, named: str, amount: str, due: str, paid: str
+) -> None:
+    document = sample_invoice_document(3, locale)  # type: ignore[arg-type]
+    instalment = InstalmentFigures(
+        number=2,
+        of=3,
+        amount=Decimal("33.33"),
+        open_amount=Decimal("33.33"),
+        due_date=date(2027, 3, 31),
+        paid_on_plan=Decimal("33.34"),
+    )
+
+    email = render_reminder(
+        document,
+        template,
+        "https://pay.example/i/t",
+        "https://pay.example/i/t/pdf",
+        Decimal(0),
+        Decimal(0),
+        instalment=instalment,
+    )
+
+    assert named.lower() in email.subject.lower()
+    assert document.number in email.subject
+    for shown in (email.text.replace("\xa0", " "), email.html.replace("\xa0", " ").replace("&nbsp;", " ")):
+        assert all(figure in shown for figure in (named, amount, due, paid)), shown
+    assert "{" not in email.text + email.html
 
 
 @given(

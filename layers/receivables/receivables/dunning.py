@@ -77,6 +77,10 @@ class DunningPolicy(BaseModel):
     interest_rate_percent_per_year: Decimal = Field(
         default=DEFAULT_INTEREST_RATE_PERCENT_PER_YEAR, ge=0, le=100, allow_inf_nan=False
     )
+    # Payment plans (payment_plans.py): a due-soon notice this many days before each instalment (None: none),
+    # and the days an instalment may stay unpaid after its due date before the plan ends in default.
+    plan_notice_days_before: int | None = Field(default=3, ge=0, le=MAX_OFFSET_DAYS)
+    plan_grace_days: int = Field(default=7, ge=0, le=MAX_OFFSET_DAYS)
 
     @field_validator("interest_rate_percent_per_year", mode="before")
     @classmethod

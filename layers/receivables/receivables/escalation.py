@@ -244,7 +244,11 @@ def create_payment_plan(table: str, invoice_id: str, offer_token: str) -> list[d
     offer = get_offer(table, offer_token)
     instalments = offer["instalments"]
     first_due = date.fromisoformat(instalments[0]["due_date"])
-    plan = {"accepted_at": offer.get("accepted_at") or clock.iso(clock.now()), "instalments": instalments}
+    plan = {
+        "accepted_at": offer.get("accepted_at") or clock.iso(clock.now()),
+        "instalments": instalments,
+        "state": "active",  # then `paid` or `defaulted` (payment_plans.check_plan)
+    }
     keys = index_keys(invoice_id, first_due + timedelta(days=1))
     invoice = get_invoice(table, invoice_id)
     event = new_event(
@@ -289,7 +293,11 @@ def send_to_collections(table: str, invoice_id: str, level: int) -> bool:
         queue=COLLECTIONS_QUEUE,
         due_date=clock.today() + timedelta(days=3),
         invoice_id=invoice_id,
-        reason="payment plan not accepted in time",
+        reason=(
+            "payment plan defaulted"
+            if (invoice.get("payment_plan") or {}).get("state") == "defaulted"
+            else "payment plan not accepted in time"
+        ),
     )
     event = new_event(
         "invoice.sent_to_collections",
@@ -345,7 +353,8 @@ def stop_for(table: str, invoice: dict[str, Any], reason: str) -> bool:
     """Ends a running escalation at once (payment or dispute); True if one was running."""
     escalation = invoice.get("escalation") or {}
     arn = escalation.get("execution_arn")
-    if not arn or escalation.get("state") in ("stopped", "payment_plan", "written_off"):
+    # On a plan the state machine looks at the plan itself (payment_plans.check_plan) and ends settled.
+    if not arn or escalation.get("state") in ("stopped", "payment_plan", "plan_paid", "written_off"):
         return False
     sfn = aws.client("stepfunctions")
     try:
@@ -387,6 +396,7 @@ def escalation_view(table: str, invoice: dict[str, Any]) -> dict[str, Any]:
         "payment_plan": (
             {
                 "accepted_at": plan["accepted_at"],
+                "state": plan.get("state", "active"),
                 "instalments": public_instalments(plan["instalments"], invoice["currency"]),
             }
             if plan

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from receivables import aws, clock, dunning, mailer, money
+from receivables import aws, clock, dunning, mailer, money, payment_plans
 from receivables.customers import current_email, read_customer
 from receivables.dunning_index import SHARDS, index_keys
 from receivables.invoices import get_invoice, hosted_url, to_document
@@ -33,6 +33,9 @@ from receivables.outbox import new_event
 from receivables.records import put_new
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
+
+if TYPE_CHECKING:  # rendering imports jinja2: only the functions that send load it (decisions/0019)
+    from receivables.rendering.emails import InstalmentFigures
 
 DUNNABLE = ("open", "partially_paid")
 
@@ -79,7 +82,9 @@ def run(settings: RunSettings, seller: SellerProfile) -> dict[str, int]:
 
 
 def _process(settings: RunSettings, seller: SellerProfile, invoice: dict[str, Any], today: date) -> str:
-    if invoice["status"] in DUNNABLE and invoice.get("payment_plan") and not invoice.get("disputed"):
+    plan = invoice.get("payment_plan") or {}
+    on_plan = plan and plan.get("state", payment_plans.ACTIVE) == payment_plans.ACTIVE
+    if invoice["status"] in DUNNABLE and on_plan and not invoice.get("disputed"):
         return _process_plan(settings, seller, invoice, today)
     if invoice["status"] not in DUNNABLE or invoice.get("in_collections") or invoice.get("escalation"):
         _reindex(settings.table, invoice, None)
@@ -98,7 +103,7 @@ def _process(settings: RunSettings, seller: SellerProfile, invoice: dict[str, An
         _reindex(settings.table, invoice, action.due_on)
         return "rescheduled"
     if action.kind == "escalate":
-        start_escalation(settings, invoice, level=1)
+        start_escalation(settings, invoice, level=1, plan_grace_days=policy.plan_grace_days)
         return "escalated"
     assert action.step_name is not None
     after = dunning.next_action_date(policy, due_date, [*sent, action.step_name], escalated=False)
@@ -107,33 +112,33 @@ def _process(settings: RunSettings, seller: SellerProfile, invoice: dict[str, An
 
 
 def _process_plan(settings: RunSettings, seller: SellerProfile, invoice: dict[str, Any], today: date) -> str:
-    """An accepted payment plan is dunned like due dates: one reminder per instalment that fell behind."""
-    paid = Decimal(invoice.get("amount_paid", 0)) - Decimal(invoice.get("amount_refunded", 0))
-    owed_so_far = Decimal(0)
-    instalments = invoice["payment_plan"]["instalments"]
-    for position, instalment in enumerate(instalments):
-        owed_so_far += Decimal(instalment["amount"])
-        if paid >= owed_so_far:
-            continue
-        step = f"instalment:{instalment['number']}"
-        remind_on = date.fromisoformat(instalment["due_date"]) + timedelta(days=1)
-        if step in invoice.get("reminder_steps", []) or remind_on > today:
-            later = remind_on if remind_on > today else _after(instalments, position)
-            _reindex(settings.table, invoice, later)
-            return "rescheduled"
-        action = dunning.NextAction("reminder", step, "instalment_reminder", remind_on)
-        policy = dunning.merge_policy(seller.dunning_policy, None)
-        send_reminder(settings, seller, invoice, policy, action, _after(instalments, position))
-        return "reminded"
-    _reindex(settings.table, invoice, None)
-    return "dropped"
+    """An accepted payment plan: each unpaid instalment gets its due-soon notice and, once overdue, its
+    reminder, once each (payment_plans.plan_reminders); the state machine ends a plan in default."""
+    from receivables.rendering.emails import InstalmentFigures
 
-
-def _after(instalments: list[dict[str, Any]], position: int) -> date | None:
-    """The day after the next instalment's due date: when to look again."""
-    if position + 1 >= len(instalments):
-        return None
-    return date.fromisoformat(instalments[position + 1]["due_date"]) + timedelta(days=1)
+    policy = dunning.merge_policy(seller.dunning_policy, _customer_overrides(settings.table, invoice))
+    standings = payment_plans.standing_of(invoice)
+    sent = list(invoice.get("reminder_steps", []))
+    due, next_on = payment_plans.plan_reminders(standings, policy.plan_notice_days_before, sent, today)
+    if not due:
+        _reindex(settings.table, invoice, next_on)
+        return "rescheduled" if next_on else "dropped"
+    names = [*sent, *(reminder.step_name for reminder in due)]
+    _, after = payment_plans.plan_reminders(standings, policy.plan_notice_days_before, names, today)
+    paid = payment_plans.paid_on_plan(invoice["payment_plan"]["instalments"], Decimal(invoice["amount_due"]))
+    for reminder in due:
+        instalment = reminder.instalment
+        figures = InstalmentFigures(
+            number=instalment.number,
+            of=instalment.of,
+            amount=instalment.amount,
+            open_amount=instalment.open_amount,
+            due_date=instalment.due_date,
+            paid_on_plan=paid,
+        )
+        action = dunning.NextAction("reminder", reminder.step_name, reminder.template, instalment.due_date)
+        send_reminder(settings, seller, invoice, policy, action, after, instalment=figures)
+    return "reminded"
 
 
 def send_reminder(
@@ -143,6 +148,7 @@ def send_reminder(
     policy: dunning.DunningPolicy,
     action: dunning.NextAction,
     next_on: date | None,
+    instalment: InstalmentFigures | None = None,
 ) -> str | None:
     from receivables.rendering.emails import build_mime, render_reminder
 
@@ -174,6 +180,7 @@ def send_reminder(
             pdf_url=f"{link}/pdf",
             fee=fee,
             fees_total=fees_before + fee,
+            instalment=instalment,
         )
         mime = build_mime(settings.sender, to, rendered, [], seller.name)
         message_id = mailer.send_raw(settings.sender, to, mime)
@@ -190,10 +197,10 @@ def send_reminder(
                 late_fees=current.late_fees + fee,
                 late_interest=current.late_interest + interest,
             )
+            # a plan's reminder is about its instalment's due date, not the invoice's
+            due_on = instalment.due_date if instalment else date.fromisoformat(invoice["due_date"])
             event = new_event(
-                "invoice.overdue"
-                if date.fromisoformat(invoice["due_date"]) < clock.today()
-                else "invoice.reminded",
+                "invoice.overdue" if due_on < clock.today() else "invoice.reminded",
                 {
                     "invoice_id": invoice["id"],
                     "number": invoice["number"],
@@ -204,7 +211,8 @@ def send_reminder(
                     "late_fee": money.format_amount(fee, currency),
                     "due_date": invoice["due_date"],
                     "sent_at": sent_at,
-                },
+                }
+                | (_instalment_data(instalment, currency) if instalment else {}),
             )
             items = list(marks)
             if fee > 0:
@@ -221,6 +229,14 @@ def send_reminder(
 
     purpose = f"reminder#{step_name}"
     return send_once(settings.table, invoice["id"], purpose, send, recipient=to, record_on_invoice=record)
+
+
+def _instalment_data(instalment: InstalmentFigures, currency: str) -> dict[str, Any]:
+    return {
+        "instalment": instalment.number,
+        "instalment_amount": money.format_amount(instalment.amount, currency),
+        "instalment_due_date": instalment.due_date.isoformat(),
+    }
 
 
 def _fee_put(table: str, invoice: dict[str, Any], step: str, fee: Decimal, at: str) -> dict[str, Any]:
@@ -284,8 +300,14 @@ def _send_sms(table: str, invoice: dict[str, Any], step: str, text: str) -> None
     send_once(table, invoice["id"], f"sms#{step}", send)
 
 
-def start_escalation(settings: RunSettings, invoice: dict[str, Any], level: int) -> None:
-    """Starts the escalation once per invoice and level, then takes the invoice out of the dunning index."""
+def start_escalation(
+    settings: RunSettings,
+    invoice: dict[str, Any],
+    level: int,
+    plan_grace_days: int = dunning.DunningPolicy().plan_grace_days,
+) -> None:
+    """Starts the escalation once per invoice and level, then takes the invoice out of the dunning index.
+    The plan's grace period is the customer's policy as of now: an accepted plan keeps it."""
     client = aws.client("stepfunctions")
     name = f"{invoice['id']}-level-{level}"
     execution_arn = settings.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
@@ -296,6 +318,7 @@ def start_escalation(settings: RunSettings, invoice: dict[str, Any], level: int)
             "plan_offer_seconds": settings.plan_offer_days * 86400,
             "write_off_seconds": settings.write_off_after_days * 86400,
         },
+        "plan_grace_days": plan_grace_days,
     }
     with contextlib.suppress(client.exceptions.ExecutionAlreadyExists):  # an earlier or overlapping run
         client.start_execution(

@@ -104,10 +104,29 @@ def render_payment_confirmation(document: InvoiceDocument, hosted_url: str) -> R
     return render_email("payment_confirmation", document.locale, subject, context)
 
 
+@dataclass(frozen=True)
+class InstalmentFigures:
+    """The instalment a plan reminder is about, and what was paid on the plan so far."""
+
+    number: int
+    of: int
+    amount: Decimal
+    open_amount: Decimal
+    due_date: date
+    paid_on_plan: Decimal
+
+
 def render_reminder(
-    document: InvoiceDocument, template: str, hosted_url: str, pdf_url: str, fee: Decimal, fees_total: Decimal
+    document: InvoiceDocument,
+    template: str,
+    hosted_url: str,
+    pdf_url: str,
+    fee: Decimal,
+    fees_total: Decimal,
+    instalment: InstalmentFigures | None = None,
 ) -> RenderedEmail:
-    """A reminder of the policy's `template` (courtesy, reminder, final_reminder, ...), with fees shown."""
+    """A reminder of the policy's `template` (courtesy, reminder, final_reminder, ...), with fees shown;
+    a plan's reminder names its instalment (number, amount, due date) and what was paid on the plan."""
     texts, locale = messages_for(document.locale), document.locale
     amount_due = document.amount_due if document.amount_due is not None else document.gross
     context = document_context(document) | {
@@ -119,6 +138,19 @@ def render_reminder(
         "total_with_fees": format_money(amount_due + fees_total, document.currency, locale),
     }
     values = {"number": document.number, "due_date": context["due_date"], "issue_date": context["issue_date"]}
+    if instalment is not None:
+        figures = {
+            "instalment": instalment.number,
+            "of": instalment.of,
+            "instalment_amount": format_money(instalment.amount, document.currency, locale),
+            "instalment_open": format_money(instalment.open_amount, document.currency, locale),
+            "instalment_due_date": format_date(instalment.due_date, locale),
+            "paid_on_plan": format_money(instalment.paid_on_plan, document.currency, locale),
+        }
+        values |= figures
+        figures["label"] = texts["plan_instalment_label"].format(**figures)
+    context["instalment"] = figures if instalment is not None else None
+    context["intro"] = texts[f"{template}_intro"].format(**values)
     subject = texts[f"{template}_subject"].format(**values)
     return render_email("reminder", locale, subject, context)
 

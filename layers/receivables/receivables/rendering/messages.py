@@ -50,9 +50,18 @@ _DE: dict[str, str] = {
     "endless_reminder_subject": "Erneute Zahlungserinnerung: Rechnung {number}",
     "endless_reminder_intro": "die Rechnung {number} vom {issue_date} (fällig am {due_date}) ist weiterhin "
     "offen. Bitte begleichen Sie den offenen Betrag.",
-    "instalment_reminder_subject": "Erinnerung: Rate zu Rechnung {number}",
-    "instalment_reminder_intro": "eine Rate Ihres Ratenplans zu Rechnung {number} ist fällig und noch nicht "
-    "bezahlt.",
+    "instalment_reminder_subject": "Erinnerung: Rate {instalment} von {of} zu Rechnung {number}",
+    "instalment_reminder_intro": "die Rate {instalment} von {of} Ihres Ratenplans zu Rechnung {number} über "
+    "{instalment_amount} war am {instalment_due_date} fällig und ist noch nicht vollständig bezahlt. Wenn "
+    "sie offen bleibt, endet der Ratenplan und wir übergeben die Forderung an ein Inkassounternehmen.",
+    "instalment_notice_subject": "Rate {instalment} von {of} zu Rechnung {number} wird am "
+    "{instalment_due_date} fällig",
+    "instalment_notice_intro": "eine kurze Erinnerung: Die Rate {instalment} von {of} Ihres Ratenplans zu "
+    "Rechnung {number} über {instalment_amount} wird am {instalment_due_date} fällig.",
+    "plan_instalment_label": "Rate {instalment} von {of}",
+    "plan_instalment_due": "Fällig am",
+    "plan_instalment_open": "Von dieser Rate offen",
+    "plan_paid_so_far": "Bisher auf den Ratenplan gezahlt",
     "late_fee": "Mahngebühr",
     "fees_total": "Mahngebühren gesamt",
     "total_due_with_fees": "Zu zahlen (inkl. Gebühren)",
@@ -138,8 +147,18 @@ _EN: dict[str, str] = {
     "endless_reminder_subject": "Another payment reminder: invoice {number}",
     "endless_reminder_intro": "invoice {number} dated {issue_date} (due {due_date}) is still unpaid. Please "
     "pay the amount due.",
-    "instalment_reminder_subject": "Reminder: instalment for invoice {number}",
-    "instalment_reminder_intro": "an instalment of your payment plan for invoice {number} is due and unpaid.",
+    "instalment_reminder_subject": "Reminder: instalment {instalment} of {of} for invoice {number}",
+    "instalment_reminder_intro": "instalment {instalment} of {of} of your payment plan for invoice {number}, "
+    "{instalment_amount}, was due on {instalment_due_date} and has not been paid in full. If it stays "
+    "unpaid, the payment plan ends and we hand the claim to a collection agency.",
+    "instalment_notice_subject": "Instalment {instalment} of {of} for invoice {number} is due on "
+    "{instalment_due_date}",
+    "instalment_notice_intro": "a short reminder: instalment {instalment} of {of} of your payment plan for "
+    "invoice {number}, {instalment_amount}, is due on {instalment_due_date}.",
+    "plan_instalment_label": "Instalment {instalment} of {of}",
+    "plan_instalment_due": "Due",
+    "plan_instalment_open": "Still open of this instalment",
+    "plan_paid_so_far": "Paid on the plan so far",
     "late_fee": "Late fee",
     "fees_total": "Late fees in total",
     "total_due_with_fees": "To pay (incl. fees)",
