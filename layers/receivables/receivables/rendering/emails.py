@@ -146,7 +146,7 @@ def render_credit_note_email(
 
     rows = [
         (labels.credit_note_number, document.number, False),
-        (labels.issue_date, format_date(document.issue_date, locale), False),
+        (texts["credit_note_date"], format_date(document.issue_date, locale), False),
         (labels.invoice_number, invoice_number, False),
         (labels.credit_note_total, money(document.gross), True),
     ]

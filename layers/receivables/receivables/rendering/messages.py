@@ -57,6 +57,9 @@ _DE: dict[str, str] = {
     "credit_note_intro": "anbei erhalten Sie unsere Gutschrift {credit_note} vom {issue_date} zur Rechnung "
     "{number} als PDF.",
     "credit_note_reason": "Grund",
+    "credit_note_date": "Datum der Gutschrift",
+    "credit_note_credit": "Da die Rechnung bereits bezahlt war, schreiben wir {credit} Ihrem Kundenkonto gut "
+    "und verrechnen den Betrag mit Ihrer nächsten Rechnung; auf Wunsch erstatten wir ihn Ihnen.",
     "still_due_on_invoice": "Noch offen auf Rechnung {number}",
     "credit_note_settled": "Die Rechnung {number} ist damit ausgeglichen. Sie müssen nichts weiter tun.",
     "credit_note_remaining": "Auf die Rechnung {number} sind noch {remaining} zu zahlen.",
@@ -185,6 +188,9 @@ _EN: dict[str, str] = {
     "credit_note_intro": "please find attached our credit note {credit_note} dated {issue_date} for invoice "
     "{number} as a PDF.",
     "credit_note_reason": "Reason",
+    "credit_note_date": "Credit note date",
+    "credit_note_credit": "As the invoice was already paid, we keep {credit} as a credit on your customer "
+    "account and set it against your next invoice; if you prefer, we will refund it.",
     "still_due_on_invoice": "Still due on invoice {number}",
     "credit_note_settled": "Invoice {number} is now settled; there is nothing else you need to do.",
     "credit_note_remaining": "{remaining} is still due on invoice {number}.",
