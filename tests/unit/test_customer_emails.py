@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from receivables.hosted_account import InvoiceAccount
+from receivables.hosted_account import CreditNoteEntry, InvoiceAccount
 from receivables.payment_receipts import PaymentReceipt
 from receivables.rendering.emails import render_credit_note_email, render_payment_email
-from receivables.rendering.hosted_page import account_rows
+from receivables.rendering.hosted_page import account_rows, render_hosted_invoice
 from receivables.rendering.samples import sample_invoice_document
 
 LINK = "https://pay.example/i/t"
@@ -130,3 +130,44 @@ def test_the_page_sums_go_from_the_total_to_what_is_left_to_pay() -> None:
         ("Of these, paid", "-€2.00"),
         ("Still to pay", "€33.00"),
     ]
+
+
+def test_the_page_shows_the_account_only_once_something_happened_and_links_each_credit_note() -> None:
+    document = sample_invoice_document(2, "de")
+    untouched = InvoiceAccount(
+        total=document.gross,
+        paid=Decimal(0),
+        refunded=Decimal(0),
+        credited=Decimal(0),
+        amount_due=document.gross,
+        fees_charged=Decimal(0),
+        fees_paid=Decimal(0),
+        account_amount_due=document.gross,
+    )
+    credited = dataclasses.replace(
+        untouched,
+        credited=Decimal("50.00"),
+        amount_due=document.gross - 50,
+        account_amount_due=document.gross - 50,
+        credit_notes=(CreditNoteEntry("cn_1", "GS-2026-000007", date(2026, 11, 20), Decimal("50.00"), True),),
+    )
+
+    def page(account: InvoiceAccount) -> str:
+        return render_hosted_invoice(
+            document,
+            "open",
+            {},
+            "/pdf",
+            "/dispute",
+            True,
+            None,
+            date(2026, 11, 10),
+            14,
+            account,
+            "/cn/{id}/pdf",
+        )
+
+    assert "Zahlungen und Gutschriften" not in page(untouched)
+    shown = page(credited).replace("\xa0", " ")
+    assert '<a href="/cn/cn_1/pdf" download' in shown
+    assert '<th scope="row">Noch zu zahlen</th><td class="num">257,71 €</td>' in shown
