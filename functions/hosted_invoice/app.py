@@ -4,12 +4,14 @@ unguessable token in the link is the credential, so responses never leak it (no 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Form
+from aws_lambda_powertools.event_handler.openapi.params import Form, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import clock, document_store
+from receivables.credit_notes import get_credit_note
 from receivables.disputes import can_dispute, open_dispute
 from receivables.errors import NotFound
+from receivables.hosted_account import invoice_account
 from receivables.http import HTML, LinkToken, create_api, documented, page_responses
 from receivables.invoices import get_invoice_by_token, hosted_url, to_document
 from receivables.observability import logger
@@ -17,6 +19,7 @@ from receivables.seller import load_seller_profile
 from receivables.settings import HostedPageSettings, load
 
 app = create_api()
+CreditNoteId = Annotated[str, Path(pattern=r"^cn_[0-9a-f]{32}$", description="A credit note of the invoice.")]
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -63,6 +66,8 @@ def view_invoice(token: LinkToken) -> Response[str]:
         dispute_state=(invoice.get("dispute") or {}).get("state"),
         today=today,
         dispute_window_days=seller.dispute_window_days,
+        account=invoice_account(settings.table_name, invoice, seller.zone),
+        credit_note_url=f"{link}/credit-notes/{{id}}/pdf",
     )
     return _html(200, page)
 
@@ -86,6 +91,24 @@ def download_pdf(token: LinkToken) -> Response[str]:
     url = document_store.presigned_url(
         settings.documents_bucket, invoice["pdf_key"], f"{invoice['number']}.pdf"
     )
+    return Response(status_code=302, body="", headers={"Location": url} | PAGE_HEADERS)
+
+
+@app.get(
+    "/i/<token>/credit-notes/<credit_note_id>/pdf",
+    summary="Redirects to the PDF of one of the invoice's credit notes (a short-lived link)",
+    tags=["Customer pages"],
+    responses=documented(302, "Redirect to the PDF.", 404, ok_content_types=()),
+)
+def download_credit_note_pdf(token: LinkToken, credit_note_id: CreditNoteId) -> Response[str]:
+    settings = load(HostedPageSettings)
+    invoice = get_invoice_by_token(settings.table_name, token)
+    note = get_credit_note(settings.table_name, credit_note_id)
+    if note is None or note["invoice_id"] != invoice["id"]:  # only the link's own invoice's notes
+        raise NotFound("No such credit note for this invoice.")
+    if not note.get("pdf_key"):
+        raise NotFound("The PDF is being prepared; try again in a minute.")
+    url = document_store.presigned_url(settings.documents_bucket, note["pdf_key"], f"{note['number']}.pdf")
     return Response(status_code=302, body="", headers={"Location": url} | PAGE_HEADERS)
 
 

@@ -1,8 +1,10 @@
-"""Stream consumer: an invoice became paid - one confirmation email, its open tasks closed.
+"""Queue consumer of two outbox events: `payment.received` - one receipt or payment confirmation email
+per applied payment; `invoice.paid` - the invoice's open follow-up tasks closed.
 
-The `invoice.paid` and `payment.received` events were already committed with the payment (outbox).
-A running escalation checks the invoice's status at each step and ends itself once it is paid or
-disputed; the escalation issue adds the immediate stop here (docs/decisions/0011-payments.md).
+Keyed on the payment's event rather than on the invoice becoming paid: every payment gets its email
+(a part payment its receipt), and an invoice settled by a credit note gets no thank-you
+(docs/decisions/0023-invoice-ledger.md, "Receipts and credit notes to the customer"). A running
+escalation checks the invoice's status at each step and ends itself once it is paid or disputed.
 """
 
 from typing import Any
@@ -11,39 +13,46 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-# Every record renders an email: jinja2 and Babel are imported during init, not in the first invocation
+# Most records render an email: jinja2 and Babel are imported during init, not in the first invocation
 # (docs/decisions/0019-cold-start.md). The layer imports them lazily for the functions that send none.
 import receivables.rendering.emails  # noqa: F401
 from receivables import mailer
-from receivables.invoice_delivery import confirm_payment
 from receivables.observability import logger
+from receivables.outbox import OUTBOX_ENTITY, event_from_outbox_image
+from receivables.payment_receipts import send_payment_receipt
 from receivables.seller import load_seller_profile
 from receivables.settings import NotifySettings, load
 from receivables.stream_batch import process_stream_messages
 from receivables.tasks import close_open_tasks_of_invoice
 
 
-def confirm_for_record(record: DynamoDBRecord) -> None:
-    invoice = record.dynamodb.new_image if record.dynamodb else None
-    if not invoice:
-        return
+def notify_for_record(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("entity") != OUTBOX_ENTITY:
+        return  # an invoice record queued before this consumer read outbox events: the payment's own event
+    event = event_from_outbox_image(image)
     settings = load(NotifySettings)
+    invoice_id = event.data["invoice_id"]
+    if event.type == "invoice.paid":
+        closed = close_open_tasks_of_invoice(settings.table_name, invoice_id, by="payment")
+        logger.info("invoice paid", extra={"invoice_id": invoice_id, "tasks_closed": closed})
+        return
+    if event.type != "payment.received":
+        return
     mailer.use_configuration_set(settings.ses_configuration_set)
-    message_id = confirm_payment(
+    message_id = send_payment_receipt(
         settings.table_name,
         settings.sender_address,
         settings.public_base_url,
-        invoice["id"],
-        int(invoice["version"]),
+        event,
         load_seller_profile(settings.seller_profile_parameter),
     )
-    closed = close_open_tasks_of_invoice(settings.table_name, invoice["id"], by="payment")
     logger.info(
-        "payment confirmed" if message_id else "payment confirmation already sent",
-        extra={"invoice_id": invoice["id"], "tasks_closed": closed},
+        "payment receipt sent" if message_id else "payment receipt already sent (or address suppressed)",
+        extra={"invoice_id": invoice_id, "payment_event_id": event.id},
     )
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_stream_messages(event, context, confirm_for_record)
+    return process_stream_messages(event, context, notify_for_record)

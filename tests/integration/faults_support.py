@@ -53,6 +53,17 @@ def item(system: Any, pk: str, sk: str) -> dict[str, Any] | None:
     return from_item(found["Item"]) if "Item" in found else None
 
 
+def items_under(system: Any, pk: str) -> list[dict[str, Any]]:
+    """Every item of one partition (an invoice's payments, send claims, ...), in key order."""
+    found = boto3.client("dynamodb").query(
+        TableName=table(system),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+        ConsistentRead=True,
+    )
+    return [from_item(i) for i in found["Items"]]
+
+
 def invoice_of(system: Any, order_id: str) -> dict[str, Any]:
     order = item(system, f"ORDER#{order_id}", "ORDER")
     assert order is not None

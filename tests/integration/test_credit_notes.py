@@ -139,8 +139,13 @@ def test_the_sample_credit_note_is_issued_once_reduces_what_is_due_and_gets_its_
     }
 
 
-def test_replaying_the_render_sample_renders_nothing_again(local_system: Any) -> None:
+def _credit_note_emails(system: Any, number: str) -> list[Any]:
+    return [e for e in system.emails() if any(a["filename"] == f"{number}.pdf" for a in e.attachments)]
+
+
+def test_replaying_the_render_sample_renders_and_sends_nothing_again(local_system: Any) -> None:
     before = _listing(local_system)[1]["items"][0]["pdf_sha256"]
+    assert len(_credit_note_emails(local_system, "GS-2026-000001")) == 1  # sent once, after rendering
 
     response = _invoke(
         local_system, "RenderCreditNoteFunction", load_event("render_credit_note/credit_note_inserted.json")
@@ -148,6 +153,8 @@ def test_replaying_the_render_sample_renders_nothing_again(local_system: Any) ->
 
     assert response == {"batchItemFailures": []}
     assert _listing(local_system)[1]["items"][0]["pdf_sha256"] == before
+    [email] = _credit_note_emails(local_system, "GS-2026-000001")
+    assert "Gutschrift GS-2026-000001 zu Rechnung 2026-000001" in email.subject
 
 
 def test_the_same_key_with_another_correction_is_a_conflict_and_a_key_is_required(local_system: Any) -> None:

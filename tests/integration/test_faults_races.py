@@ -181,8 +181,8 @@ def test_one_paid_record_delivered_twice_at_once_sends_one_confirmation(local_sy
             generic_payment(local_system, invoice, "bank-race-confirm", "42.82"),
         )
         assert json.loads(paid["body"])["result"] == "applied"
-        record = stream_record(local_system, "NotifyPaidFunction", invoice["id"])
-        with rendezvous("dynamodb", "UpdateItem", when=mentions("SEND#paid-confirmation")) as meeting:
+        record = stream_record(local_system, "NotifyPaidFunction", invoice["id"], "payment.received")
+        with rendezvous("dynamodb", "UpdateItem", when=mentions("SEND#payment-receipt")) as meeting:
             results = run_concurrently(functions, "NotifyPaidFunction", [fan_out_event([record])] * 2)
     assert local_system.settle()
 

@@ -27,7 +27,7 @@ HEAVY = PDF | EMAIL | NEVER_AT_IMPORT
 # Functions whose every invocation renders: they import the renderer at init.
 RENDERING_EVERY_TIME = {
     "render_invoice": PDF,
-    "render_credit_note": PDF,
+    "render_credit_note": PDF | EMAIL,
     "send_invoice": EMAIL,
     "notify_paid": EMAIL,
     "offer_payment_plan": EMAIL,

@@ -93,9 +93,11 @@ def issue_credit_note(
         status = status_for(after, invoice["status"])
         note = _credit_note_record(credit_note_id, number, invoice, request, priced, issue_date, actor)
         note["credited_to_customer"] = to_customer
+        credited = _credited_invoice(invoice, after, status)
+        note["invoice_account_amount_due"] = credited.account_amount_due  # the credit note email says it
         events = _events(note, invoice, after, status, to_customer)
         decision = Decision(
-            after=_credited_invoice(invoice, after, status),
+            after=credited,
             events=events,
             items=[_customer_credit_update(table_name, invoice, to_customer)] if to_customer > 0 else [],
             lead=[advance_counter(table_name, counter, last), put_new(table_name, note)],

@@ -1,4 +1,4 @@
-"""Rendering the PDF and emailing the invoice and the payment confirmation, each exactly once.
+"""Rendering the invoice PDF and emailing the invoice, each exactly once (payment emails: payment_receipts).
 
 Emails go through `sending.send_once` (docs/decisions/0008-exactly-one-invoice-email.md).
 """
@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from receivables import clock, document_store, mailer
-from receivables.customers import current_email
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
-from receivables.outbox import new_event, outbox_put
+from receivables.outbox import new_event
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
 
@@ -73,35 +72,3 @@ def email_invoice(
         recipient=invoice["customer"]["email"],
         record_on_invoice=record,
     )
-
-
-def confirm_payment(
-    table_name: str, sender: str, base_url: str, invoice_id: str, paid_version: int, seller: SellerProfile
-) -> str | None:
-    """The payment confirmation for the moment the invoice became paid (`paid_version`), once."""
-    from receivables.rendering.emails import build_mime, render_payment_confirmation
-
-    invoice = get_invoice(table_name, invoice_id)
-
-    to = current_email(table_name, invoice["customer_id"], invoice["customer"]["email"])
-
-    def send() -> str:
-        link = hosted_url(base_url, invoice)
-        rendered = render_payment_confirmation(to_document(invoice, seller, hosted=link), hosted_url=link)
-        mime = build_mime(sender, to, rendered, [], seller.name)
-        return mailer.send_raw(sender, to, mime)
-
-    def record(message_id: str, sent_at: str) -> list[dict[str, Any]]:
-        event = new_event(
-            "invoice.payment_confirmed",
-            {
-                "invoice_id": invoice["id"],
-                "number": invoice["number"],
-                "channel": "email",
-                "sent_at": sent_at,
-            },
-        )
-        return [outbox_put(table_name, event)]
-
-    purpose = f"paid-confirmation#{paid_version}"
-    return send_once(table_name, invoice_id, purpose, send, record, recipient=to)

@@ -12,13 +12,16 @@ from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receivables.documents import InvoiceDocument
 from receivables.rendering.formatting import format_date, format_money
 from receivables.rendering.jinja import template
 from receivables.rendering.labels import labels_for
 from receivables.rendering.messages import messages_for
+
+if TYPE_CHECKING:  # the receipt's figures; the module imports this one lazily
+    from receivables.payment_receipts import PaymentReceipt
 
 SMTP_POLICY = SMTP.clone(max_line_length=998)
 
@@ -96,12 +99,72 @@ def build_mime(
     return message.as_bytes()
 
 
-def render_payment_confirmation(document: InvoiceDocument, hosted_url: str) -> RenderedEmail:
-    texts = messages_for(document.locale)
-    paid = format_money(document.amount_paid, document.currency, document.locale)
-    context = document_context(document) | {"hosted_url": hosted_url, "amount_paid": paid}
-    subject = texts["paid_subject"].format(number=document.number)
-    return render_email("payment_confirmation", document.locale, subject, context)
+def render_payment_email(
+    document: InvoiceDocument, receipt: PaymentReceipt, received_on: date | None, hosted_url: str
+) -> RenderedEmail:
+    """A receipt while something is left to pay, else the confirmation (with the credit kept, if any)."""
+    texts, labels, locale = messages_for(document.locale), labels_for(document.locale), document.locale
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, document.currency, locale)
+
+    rows = [
+        (labels.invoice_number, document.number, False),
+        (texts["invoice_amount"], money(document.gross), False),
+        (texts["paid_amount"], money(receipt.received), True),
+    ]
+    settled = [(texts["settled_fees"], receipt.fees), (texts["settled_interest"], receipt.interest)]
+    if any(amount for _, amount in settled):  # § 367 (1) BGB: say what the money went to
+        settled.append((texts["settled_principal"], receipt.principal))
+        rows += [(label, money(amount), False) for label, amount in settled if amount]
+    if receipt.credit:
+        rows.append((texts["credit_kept"], money(receipt.credit), False))
+    rows.append((labels.amount_due, money(receipt.remaining), receipt.kind == "receipt"))
+    values = {"number": document.number, "amount": money(receipt.received)}
+    context = document_context(document) | {
+        "hosted_url": hosted_url,
+        "rows": rows,
+        "received": money(receipt.received),
+        "received_on": format_date(received_on, locale) if received_on else None,
+        "remaining": money(receipt.remaining),
+        "credit": money(receipt.credit) if receipt.credit else None,
+        "overdue": received_on is not None and received_on > document.due_date,
+    }
+    if receipt.kind == "receipt":
+        return render_email("payment_receipt", locale, texts["receipt_subject"].format(**values), context)
+    return render_email("payment_confirmation", locale, texts["paid_subject"].format(**values), context)
+
+
+def render_credit_note_email(
+    document: InvoiceDocument, invoice_number: str, remaining: Decimal, credit: Decimal, hosted_url: str
+) -> RenderedEmail:
+    """The credit note (`document`) for its invoice, with what the invoice still asks for afterwards."""
+    texts, labels, locale = messages_for(document.locale), labels_for(document.locale), document.locale
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, document.currency, locale)
+
+    rows = [
+        (labels.credit_note_number, document.number, False),
+        (texts["credit_note_date"], format_date(document.issue_date, locale), False),
+        (labels.invoice_number, invoice_number, False),
+        (labels.credit_note_total, money(document.gross), True),
+    ]
+    if credit:
+        rows.append((texts["credit_kept"], money(credit), False))
+    rows.append((texts["still_due_on_invoice"].format(number=invoice_number), money(remaining), False))
+    values = {"credit_note": document.number, "number": invoice_number, "seller": document.seller.name}
+    context = document_context(document) | {
+        "hosted_url": hosted_url,
+        "rows": rows,
+        "credit_note": document.number,
+        "invoice_number": invoice_number,
+        "reason": document.notes[0] if document.notes else "",
+        "remaining": money(remaining) if remaining else None,
+        "credit": money(credit) if credit else None,
+    }
+    subject = texts["credit_note_subject"].format(**values)
+    return render_email("credit_note", locale, subject, context)
 
 
 @dataclass(frozen=True)

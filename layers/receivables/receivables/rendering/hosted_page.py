@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receivables.documents import InvoiceDocument
 from receivables.rendering import formatting as fmt
@@ -12,6 +13,9 @@ from receivables.rendering.jinja import template
 from receivables.rendering.labels import labels_for, reverse_charge_applies
 from receivables.rendering.messages import messages_for
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
+
+if TYPE_CHECKING:
+    from receivables.hosted_account import InvoiceAccount
 
 PAYABLE_STATUSES = ("open", "partially_paid")
 
@@ -26,11 +30,14 @@ def render_hosted_invoice(
     dispute_state: str | None,
     today: date,
     dispute_window_days: int,
+    account: InvoiceAccount,
+    credit_note_url: str,
 ) -> str:
+    """The page; `credit_note_url` has a `{id}` field for each credit note's PDF link."""
     locale, texts = document.locale, messages_for(document.locale)
     overdue = status in PAYABLE_STATUSES and today > document.due_date
     status_key = "overdue" if overdue else status
-    amount_due = document.amount_due if document.amount_due is not None else document.gross
+    amount_due = account.account_amount_due
     context: dict[str, Any] = {
         "number": document.number,
         "seller": document.seller,
@@ -59,7 +66,25 @@ def render_hosted_invoice(
             }
             for line in document.lines
         ],
-        "totals": totals_rows(document),
+        # The invoice's own totals end at its gross; what happened since is in the account below.
+        "totals": totals_rows(dataclasses.replace(document, amount_paid=Decimal(0))),
+        "account_rows": account_rows(account, document.currency, locale),
+        "credit_notes": [
+            {
+                "number": note.number,
+                "issue_date": fmt.format_date(note.issue_date, locale),
+                "amount": fmt.format_money(note.gross, document.currency, locale),
+                "pdf_url": credit_note_url.format(id=note.id) if note.has_pdf else None,
+            }
+            for note in account.credit_notes
+        ],
+        "refunds": [
+            {
+                "date": fmt.format_date(refund.occurred_on, locale),
+                "amount": fmt.format_money(refund.amount, document.currency, locale),
+            }
+            for refund in account.refunds
+        ],
         "reverse_charge": reverse_charge_applies(document),
         "payment_terms": payment_terms(document),
         "payable": status in PAYABLE_STATUSES and amount_due > 0,
@@ -72,6 +97,29 @@ def render_hosted_invoice(
         ),
     }
     return _page("pages/invoice.html.j2", document, context)
+
+
+def account_rows(account: InvoiceAccount, currency: str, locale: str) -> list[tuple[str, str, bool]]:
+    """(label, signed amount, emphasised): total − paid + refunded − credited = due, then the fees."""
+    texts = messages_for(locale)
+
+    def money(amount: Decimal) -> str:
+        return fmt.format_money(amount, currency, locale)
+
+    rows = [(texts["sum_total"], money(account.total), False)]
+    if account.paid:
+        rows.append((texts["sum_paid"], money(-account.paid), False))
+    if account.refunded:
+        rows.append((texts["sum_refunded"], "+" + money(account.refunded), False))
+    if account.credited:
+        rows.append((texts["sum_credited"], money(-account.credited), False))
+    if not account.fees_charged:
+        return [*rows, (texts["sum_due"], money(account.amount_due), True)]
+    rows.append((texts["sum_invoice_due"], money(account.amount_due), False))
+    rows.append((texts["sum_fees"], "+" + money(account.fees_charged), False))
+    if account.fees_paid:
+        rows.append((texts["sum_fees_paid"], money(-account.fees_paid), False))
+    return [*rows, (texts["sum_due"], money(account.account_amount_due), True)]
 
 
 def render_message_page(

@@ -36,6 +36,35 @@ _DE: dict[str, str] = {
     "bezahlt.",
     "paid_amount": "Erhalten",
     "paid_nothing_due": "Es ist kein Betrag mehr offen. Sie müssen nichts weiter tun.",
+    "paid_credit": "Sie haben {credit} mehr bezahlt als offen war. Diesen Betrag schreiben wir Ihrem "
+    "Kundenkonto gut und verrechnen ihn mit Ihrer nächsten Rechnung; auf Wunsch erstatten wir ihn Ihnen.",
+    "credit_kept": "Guthaben auf Ihrem Kundenkonto",
+    # the receipt of a part payment
+    "receipt_subject": "Teilzahlung erhalten: Rechnung {number}",
+    "receipt_intro": "vielen Dank für Ihre Zahlung. Wir haben {amount} für die Rechnung {number} vom "
+    "{issue_date} erhalten.",
+    "receipt_intro_on": "vielen Dank für Ihre Zahlung. Am {received_on} haben wir {amount} für die Rechnung "
+    "{number} vom {issue_date} erhalten.",
+    "receipt_remaining": "Offen sind noch {remaining}. Bitte überweisen Sie den Restbetrag bis zum "
+    "{due_date}.",
+    "receipt_remaining_overdue": "Offen sind noch {remaining}; die Rechnung war am {due_date} fällig. Bitte "
+    "überweisen Sie den Restbetrag bald.",
+    "settled_fees": "davon für Mahngebühren",
+    "settled_interest": "davon für Verzugszinsen",
+    "settled_principal": "davon für den Rechnungsbetrag",
+    # the credit note email
+    "credit_note_subject": "Gutschrift {credit_note} zu Rechnung {number} von {seller}",
+    "credit_note_intro": "anbei erhalten Sie unsere Gutschrift {credit_note} vom {issue_date} zur Rechnung "
+    "{number} als PDF.",
+    "credit_note_reason": "Grund",
+    "credit_note_date": "Datum der Gutschrift",
+    "credit_note_credit": "Da die Rechnung bereits bezahlt war, schreiben wir {credit} Ihrem Kundenkonto gut "
+    "und verrechnen den Betrag mit Ihrer nächsten Rechnung; auf Wunsch erstatten wir ihn Ihnen.",
+    "still_due_on_invoice": "Noch offen auf Rechnung {number}",
+    "credit_note_settled": "Die Rechnung {number} ist damit ausgeglichen. Sie müssen nichts weiter tun.",
+    "credit_note_remaining": "Auf die Rechnung {number} sind noch {remaining} zu zahlen.",
+    "credit_note_attachment": "Die Gutschrift ist als PDF angehängt. Bitte bewahren Sie sie für Ihre "
+    "Unterlagen auf.",
     # reminders: one subject and opening per template of the dunning policy
     "courtesy_subject": "Freundliche Erinnerung: Rechnung {number} wird am {due_date} fällig",
     "courtesy_intro": "eine kurze Erinnerung: Unsere Rechnung {number} vom {issue_date} wird am {due_date} "
@@ -93,6 +122,21 @@ _DE: dict[str, str] = {
     "flag_disputed": "Beanstandet – wir prüfen Ihren Einwand",
     "flag_in_collections": "An das Inkasso übergeben",
     "download_pdf": "Rechnung als PDF herunterladen",
+    "account_heading": "Zahlungen und Gutschriften",
+    "credit_notes_heading": "Gutschriften",
+    "refunds_heading": "Erstattungen",
+    "column_number": "Nummer",
+    "column_date": "Datum",
+    "column_amount": "Betrag",
+    "credit_note_pdf": "Gutschrift {number} als PDF",
+    "sum_total": "Rechnungsbetrag",
+    "sum_paid": "Bezahlt",
+    "sum_refunded": "Erstattet",
+    "sum_credited": "Gutschriften",
+    "sum_invoice_due": "Offener Rechnungsbetrag",
+    "sum_fees": "Mahngebühren und Verzugszinsen",
+    "sum_fees_paid": "Davon bezahlt",
+    "sum_due": "Noch zu zahlen",
     "pay_heading": "Bezahlen",
     "nothing_due": "Für diese Rechnung ist nichts mehr zu bezahlen. Vielen Dank!",
     "bill_to": "Rechnungsempfänger",
@@ -135,6 +179,31 @@ _EN: dict[str, str] = {
     "paid_intro": "thank you for your payment. Invoice {number} dated {issue_date} is paid in full.",
     "paid_amount": "Received",
     "paid_nothing_due": "Nothing is left to pay; there is nothing else you need to do.",
+    "paid_credit": "You paid {credit} more than was due. We keep this amount as a credit on your customer "
+    "account and set it against your next invoice; if you prefer, we will refund it.",
+    "credit_kept": "Credit on your customer account",
+    "receipt_subject": "Part payment received: invoice {number}",
+    "receipt_intro": "thank you for your payment. We have received {amount} for invoice {number} dated "
+    "{issue_date}.",
+    "receipt_intro_on": "thank you for your payment. On {received_on} we received {amount} for invoice "
+    "{number} dated {issue_date}.",
+    "receipt_remaining": "{remaining} is still due. Please pay the rest by {due_date}.",
+    "receipt_remaining_overdue": "{remaining} is still due; the invoice was due on {due_date}. Please pay "
+    "the rest soon.",
+    "settled_fees": "of which for late fees",
+    "settled_interest": "of which for default interest",
+    "settled_principal": "of which for the invoice amount",
+    "credit_note_subject": "Credit note {credit_note} for invoice {number} from {seller}",
+    "credit_note_intro": "please find attached our credit note {credit_note} dated {issue_date} for invoice "
+    "{number} as a PDF.",
+    "credit_note_reason": "Reason",
+    "credit_note_date": "Credit note date",
+    "credit_note_credit": "As the invoice was already paid, we keep {credit} as a credit on your customer "
+    "account and set it against your next invoice; if you prefer, we will refund it.",
+    "still_due_on_invoice": "Still due on invoice {number}",
+    "credit_note_settled": "Invoice {number} is now settled; there is nothing else you need to do.",
+    "credit_note_remaining": "{remaining} is still due on invoice {number}.",
+    "credit_note_attachment": "The credit note is attached as a PDF. Please keep it for your records.",
     "courtesy_subject": "Friendly reminder: invoice {number} is due on {due_date}",
     "courtesy_intro": "a short reminder: our invoice {number} dated {issue_date} is due on {due_date}. "
     "If you have already paid, please disregard this message.",
@@ -188,6 +257,21 @@ _EN: dict[str, str] = {
     "flag_disputed": "Disputed – we are looking into it",
     "flag_in_collections": "Handed over to collections",
     "download_pdf": "Download the invoice (PDF)",
+    "account_heading": "Payments and credit notes",
+    "credit_notes_heading": "Credit notes",
+    "refunds_heading": "Refunds",
+    "column_number": "Number",
+    "column_date": "Date",
+    "column_amount": "Amount",
+    "credit_note_pdf": "Credit note {number} (PDF)",
+    "sum_total": "Invoice total",
+    "sum_paid": "Paid",
+    "sum_refunded": "Refunded",
+    "sum_credited": "Credit notes",
+    "sum_invoice_due": "Invoice amount still due",
+    "sum_fees": "Late fees and default interest",
+    "sum_fees_paid": "Of these, paid",
+    "sum_due": "Still to pay",
     "pay_heading": "Pay",
     "nothing_due": "Nothing is left to pay on this invoice. Thank you!",
     "bill_to": "Bill to",
