@@ -36,6 +36,8 @@ _LEDGER_FIELDS = (
     "in_collections",
     "version",
 )
+# The sparse dunning index's attributes (receivables/dunning_index.py) and the date they mirror.
+_DUNNING_SCHEDULE = ("gsi2pk", "gsi2sk", "next_reminder_at")
 
 
 def invoice_key(invoice_id: str) -> dict[str, str]:
@@ -97,7 +99,13 @@ class Invoice:
     def to_item(self) -> dict[str, Any]:
         """The item as stored (python values; items.to_item serializes them)."""
         ledger = {name: getattr(self, name) for name in _LEDGER_FIELDS}
-        return invoice_key(self.id) | dict(self.attributes) | ledger | self._status_listing_keys()
+        attributes = dict(self.attributes)
+        if self.status in ("paid", "void") and self.account_amount_due == 0:
+            # Nothing to collect, nothing to dun: the invoice leaves the dunning schedule in the same write
+            # that settles it, instead of lingering there (and in `next_reminder_at`) until the next run.
+            for name in _DUNNING_SCHEDULE:
+                attributes.pop(name, None)
+        return invoice_key(self.id) | attributes | ledger | self._status_listing_keys()
 
     def _status_listing_keys(self) -> dict[str, str]:
         """The per-status listing index (gsi4): it moves with every status change the store writes."""
