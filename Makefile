@@ -98,7 +98,7 @@ openapi: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(or $(EXAMPLES),450) FUZZ_MINIMUM_REQUESTS=10000 $(BIN)/pytest tests/fuzz -n 0 -s
 
-## make soak: the invoice ledger's state machine at length (random payments, refunds, credit notes, voids)
+## make soak: the invoice ledger's state machine at length (payments, refunds, credit notes, voids, disputes, plans, time to the write-off)
 soak: $(STAMP)
 	LEDGER_SOAK_EXAMPLES=$(or $(EXAMPLES),200) LEDGER_SOAK_STEPS=$(or $(STEPS),25) \
 		$(BIN)/pytest tests/integration/test_ledger_state_machine.py -n 0
