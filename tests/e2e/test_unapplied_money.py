@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from receivables.tasks import task_id_for
 from tests.conftest import RunningSystem
 from tests.support import generic_signature_headers, load_event
 
@@ -58,6 +59,18 @@ def _unapplied(system: RunningSystem) -> dict[str, dict[str, Any]]:
         token = page["next_token"]
         if not token:
             return found
+
+
+def _completed_tasks(system: RunningSystem) -> set[str]:
+    ids: set[str] = set()
+    token = None
+    while True:
+        params = {"status": "completed", "limit": 200} | ({"next_token": token} if token else {})
+        page = system.get_json("/tasks", **params)
+        ids |= {task["id"] for task in page["items"]}
+        token = page["next_token"]
+        if not token:
+            return ids
 
 
 def _allocate(system: RunningSystem, money_id: str, key: str, *parts: tuple[str, str]) -> requests.Response:
@@ -130,6 +143,7 @@ def test_a_bank_payment_for_no_invoice_is_listed_and_allocated_across_two_invoic
         "25.64",
     )
     assert money_id not in _unapplied(running_system)
+    assert task_id_for("unapplied_payment", money_id) in _completed_tasks(running_system)
 
     # and the journal books the 60.00 once, from the bank to the receivables, each document balanced
     journal = requests.get(

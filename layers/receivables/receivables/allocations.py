@@ -25,9 +25,10 @@ from receivables.invoicing.store import Decision
 from receivables.payments import payment_change
 from receivables.provider_events import ProviderEvent
 from receivables.records import put_new, read
+from receivables.tasks import complete_open_tasks_update, task_id_for, task_is_open
 from receivables.unapplied import UnappliedMoney, read_unapplied, reduce_unapplied
 
-MAX_ALLOCATIONS = 20  # ≤ 4 writes each plus 2: within one TransactWriteItems (100)
+MAX_ALLOCATIONS = 15  # ≤ 5 writes each plus 3: within one TransactWriteItems (100 entries)
 ALLOCATABLE_STATUSES = ("open", "partially_paid", "paid", "uncollectible")  # paid: fees may be open
 _ATTEMPTS = 10
 _IDS = uuid.UUID("6b0f1c52-3d4e-4a8e-9a55-2f1e0c7d9b31")
@@ -151,19 +152,22 @@ def allocate(
         }
         parts = checked_parts(unapplied, request.allocations, invoices)
         changes, response = _changes(table, unapplied, parts, allocation_id)
+        now = clock.iso(clock.now())
         record = _allocation_key(allocation_id) | {
             "entity": "allocation",
             "id": allocation_id,
             "money_id": unapplied.id,
             "request_sha256": request_sha256,
             "response": response,
-            "created_at": clock.iso(clock.now()),
+            "created_at": now,
             "created_by": storefront_id,
         }
-        lead = [
-            reduce_unapplied(table, unapplied, sum((p.amount for p in parts), Decimal(0))),
-            put_new(table, record),
-        ]
+        allocated = sum((p.amount for p in parts), Decimal(0))
+        lead = [reduce_unapplied(table, unapplied, allocated), put_new(table, record)]
+        task_id = task_id_for("unapplied_payment", unapplied.id)  # the webhook's task for this money
+        spent = allocated == unapplied.remaining and unapplied.source == "unapplied_payment"
+        if spent and task_is_open(table, task_id):
+            lead.append(complete_open_tasks_update(table, task_id, now, storefront_id))
         try:
             store.commit_together(
                 table,
