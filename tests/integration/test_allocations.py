@@ -109,3 +109,44 @@ def test_money_paid_on_a_void_invoice_is_found_by_its_id_and_allocated_to_anothe
     )
     listed = json.loads(invoke(local_system, "InvoicesApiFunction", payments)["body"])["items"]
     assert [(p["id"], p["status"], p["unapplied"]) for p in listed] == [(money_id, "allocated", "0.00")]
+
+
+def test_unapplied_money_is_listed_in_full_pages_without_what_was_allocated(local_system: Any) -> None:
+    # given three payments for no invoice, one of them allocated in full
+    ids = []
+    for n in range(3):
+        event = generic_payment(local_system, {"number": "NO-SUCH-INVOICE"}, f"evt_list_{n}", "10.00")
+        assert (
+            json.loads(invoke(local_system, "PaymentWebhooksFunction", event)["body"])["result"]
+            == "unapplied"
+        )
+        ids.append(f"generic:evt_list_{n}")
+    order = create_order(local_system, "LIST-ALLOCATE")
+    assert local_system.settle()
+    target = invoice_of(local_system, order)
+    allocation = _allocate_request(ids[1], "list-allocate", target["id"], "10.00")
+    assert invoke(local_system, "AccountingApiFunction", allocation)["statusCode"] == 200
+
+    # when finance pages through the unapplied money one at a time
+    pages, token = [], None
+    while True:
+        request = _request("accounting_api/void_invoice.json", "/payments")
+        query = {"status": "unapplied", "limit": "1"} | ({"next_token": token} if token else {})
+        request["queryStringParameters"] = query
+        request["requestContext"]["http"]["method"] = "GET"
+        request["body"] = None
+        response = invoke(local_system, "AccountingApiFunction", request)
+        assert response["statusCode"] == 200, response["body"]
+        page = json.loads(response["body"])
+        pages.append([item["id"] for item in page["items"]])
+        token = page["next_token"]
+        if not token:
+            break
+
+    # then every page but the last holds one, and the allocated payment is not among them
+    assert all(len(page) == 1 for page in pages[:-1])
+    listed = [money_id for page in pages for money_id in page]
+    assert len(listed) == len(set(listed))
+    assert ids[0] in listed
+    assert ids[2] in listed
+    assert ids[1] not in listed
