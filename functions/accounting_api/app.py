@@ -1,13 +1,14 @@
-"""Finance corrections and records: void an invoice, issue credit notes, update a customer, and read each
-invoice's credit notes and audit trail (docs/decisions/0013-voids-credit-notes-history.md)."""
+"""Finance corrections and records: void an invoice, issue credit notes, update a customer, allocate
+unapplied money, and read each invoice's credit notes and audit trail
+(docs/decisions/0013-voids-credit-notes-history.md, 0023-invoice-ledger.md)."""
 
 import hashlib
 import json
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from receivables import aws, document_store
+from receivables.allocations import AllocationRequest, allocate, allocation_id_for
 from receivables.credit_notes import (
     CreditNoteRequest,
     credit_note_id_for,
@@ -41,8 +43,10 @@ from receivables.http import (
 from receivables.invoices import get_own_invoice, hosted_url, public_invoice
 from receivables.money import format_amount
 from receivables.observability import logger
+from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
 from receivables.seller import load_seller_profile
 from receivables.settings import RenderSettings, load
+from receivables.unapplied import list_unapplied, public_unapplied
 from receivables.voiding import MAX_REASON_LENGTH, void_invoice
 
 app = create_api()
@@ -52,6 +56,15 @@ IDEMPOTENCY = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=24 * 3600,
 )
+ALLOCATION_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[storefront_id, payment_id, idempotency_key]",
+    payload_validation_jmespath="request_sha256",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=24 * 3600,
+)
+PaymentId = Annotated[
+    str, Path(min_length=1, max_length=300, description="The money's `id` from the listing.")
+]
 
 
 class AccountingApiSettings(RenderSettings):
@@ -133,13 +146,11 @@ def create_credit_note(
     idempotency_key = idempotency_key.strip()
     settings = load(AccountingApiSettings)
     _own_invoice(settings, invoice_id, caller)
-    # The same key with a different correction is a conflict; key order and whitespace are not.
-    canonical = json.dumps(credit_note.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     request = {
         "storefront_id": caller.storefront_id,
         "invoice_id": invoice_id,
         "idempotency_key": idempotency_key,
-        "request_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "request_sha256": _canonical_sha256(credit_note),
     }
     created = _issue_once()(request=request, credit_note=credit_note)
     logger.info("credit note issued", extra={"invoice_id": invoice_id, "credit_note_id": created["id"]})
@@ -192,6 +203,94 @@ def read_history(invoice_id: InvoiceId) -> Response[str]:
     return json_response(200, {"invoice_id": invoice_id, "items": entries})
 
 
+def _canonical_sha256(body: BaseModel) -> str:
+    """The same key with a different body is a conflict; key order and whitespace are not."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@app.get(
+    "/payments",
+    summary="Money no invoice took: unapplied payments and customer credit, oldest first (finance scope)",
+    tags=["Payments"],
+    security=API_KEY,
+    responses=documented(200, "A page of unapplied money (`items`, `next_token`).", 400, 401, 403),
+)
+def read_unapplied(
+    status: Annotated[Literal["unapplied"], Query(description="Only `unapplied` is listed.")],
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")
+    ] = None,
+    next_token: Annotated[
+        str | None, Query(max_length=2000, description="The previous page's `next_token`.")
+    ] = None,
+) -> Response[str]:
+    require_caller(app, "finance")
+    settings = load(AccountingApiSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    items, last = list_unapplied(
+        settings.table_name, seller.seller_id, limit or DEFAULT_LIMIT, decode_token(next_token)
+    )
+    return json_response(
+        200, {"items": [public_unapplied(i) for i in items], "next_token": encode_token(last)}
+    )
+
+
+@cache
+def _allocate_once() -> Any:
+    """allocate wrapped in Powertools idempotency (built on first use: it needs a client)."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=load(AccountingApiSettings).idempotency_table_name, boto3_client=aws.client("dynamodb")
+    )
+
+    def allocate_money(request: dict[str, str], allocation: AllocationRequest) -> dict[str, Any]:
+        settings = load(AccountingApiSettings)
+        return allocate(
+            settings.table_name,
+            request["payment_id"],
+            allocation,
+            seller_id=load_seller_profile(settings.seller_profile_parameter).seller_id,
+            storefront_id=request["storefront_id"],
+            allocation_id=allocation_id_for(
+                request["storefront_id"], request["payment_id"], request["idempotency_key"]
+            ),
+            request_sha256=request["request_sha256"],
+        )
+
+    return idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=ALLOCATION_IDEMPOTENCY
+    )(allocate_money)
+
+
+@app.post(
+    "/payments/<payment_id>/allocate",
+    summary="Put unapplied money or customer credit on invoices (finance scope), once per Idempotency-Key",
+    description="All allocations apply or none; each settles fees, interest, then the invoice (§ 367 BGB).",
+    tags=["Payments"],
+    security=API_KEY,
+    responses=documented(
+        200, "What remains unapplied, and each invoice's new state.", 400, 401, 403, 404, 409, 415
+    ),
+)
+def allocate_payment(
+    payment_id: PaymentId,
+    allocation: Annotated[AllocationRequest, Body()],
+    idempotency_key: IdempotencyKey,
+) -> Response[str]:
+    caller = require_caller(app, "finance")
+    request = {
+        "storefront_id": caller.storefront_id,
+        "payment_id": payment_id,
+        "idempotency_key": idempotency_key.strip(),
+        "request_sha256": _canonical_sha256(allocation),
+    }
+    allocated = _allocate_once()(request=request, allocation=allocation)
+    logger.info(
+        "money allocated", extra={"money_id": payment_id, "allocation_id": allocated["allocation_id"]}
+    )
+    return json_response(200, allocated)
+
+
 def _expected_version(header: str | None) -> int | None:
     """`If-Match: 3`, `"3"` or `W/"3"`; `*` or no header: any version."""
     if header is None or header.strip() == "*":
@@ -231,4 +330,5 @@ def patch_customer(
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
+    ALLOCATION_IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -31,7 +31,7 @@ from receivables.invoicing.store import Decision
 from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import DomainEvent, new_event
-from receivables.payment_records import credit_key
+from receivables.payment_records import credit_update
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 
@@ -99,7 +99,7 @@ def issue_credit_note(
         decision = Decision(
             after=credited,
             events=events,
-            items=[_customer_credit_update(table_name, invoice, to_customer)] if to_customer > 0 else [],
+            items=[credit_update(table_name, invoice, to_customer)] if to_customer > 0 else [],
             lead=[advance_counter(table_name, counter, last), put_new(table_name, note)],
         )
         try:
@@ -253,20 +253,6 @@ def _credited_invoice(invoice: dict[str, Any], after: Balance, status: str) -> I
     if status == "paid" and invoice["status"] != "paid":
         sets["paid_at"] = now
     return Invoice.from_item(invoice).with_attributes(**sets)
-
-
-def _customer_credit_update(table_name: str, invoice: dict[str, Any], amount: Decimal) -> dict[str, Any]:
-    """The same balance item payments keep for overpayments (payments.credit_key)."""
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
-            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
-            "ExpressionAttributeValues": to_item(
-                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": amount}
-            ),
-        }
-    }
 
 
 # ------------------------------------------------------------------------------------ reads

@@ -116,8 +116,10 @@ def payment_entry(entry_id: str, day: str, occurred_at: str, data: Mapping[str, 
     fee = Decimal(data.get("fee") or 0)
     costs, interest = Decimal(data.get("fees_applied") or 0), Decimal(data.get("interest_applied") or 0)
     text = f"Payment {data['payment_id']} on invoice {data['number']} ({data.get('method') or 'unknown'})"
+    # Customer credit put on an invoice (an allocation) was booked as credit when it arose: no cash moves.
+    source = CUSTOMER_CREDIT if data.get("source") == CUSTOMER_CREDIT else f"bank:{data['provider']}"
     lines = [
-        _debit(f"bank:{data['provider']}", amount - fee, text),
+        _debit(source, amount - fee, text),
         _debit(FEES, fee, f"{text}, provider fee"),
         _credit(FEE_INCOME, costs, f"{text}, reminder fees"),
         _credit(INTEREST_INCOME, interest, f"{text}, default interest"),

@@ -32,6 +32,55 @@ def credit_key(customer_id: str, currency: str) -> dict[str, str]:
     return {"pk": f"CUSTOMER#{customer_id}", "sk": f"CREDIT#{currency}"}
 
 
+def unapplied_key(provider: str, event_id: str) -> dict[str, str]:
+    """Where unapplied money is found by its id: the record itself, or (when the event named an invoice,
+    whose partition keeps the record beside its payments) a pointer to it."""
+    return {"pk": f"UNAPPLIED#{provider}#{event_id}", "sk": "UNAPPLIED"}
+
+
+def unapplied_listing_keys(seller_id: str, received_at: str, money_id: str) -> dict[str, str]:
+    """The sparse listing of money waiting for an invoice (gsi1): only records with something left carry
+    it, so `GET /payments?status=unapplied` is a Query; allocating the last of it removes the keys."""
+    return {"gsi1pk": f"UNAPPLIED#{seller_id}", "gsi1sk": f"{received_at}#{money_id}"}
+
+
+def unapplied_record_puts(
+    table: str, event: ProviderEvent, invoice_id: str | None, reason: str, seller_id: str, now: str
+) -> list[dict[str, Any]]:
+    """The record of money (or a refund) no invoice took, and its pointer when it sits on an invoice.
+
+    Received money (not an unmatched refund) keeps `remaining`, what is still to allocate, and is listed.
+    """
+    money_id = f"{event.provider}:{event.event_id}"
+    lookup = unapplied_key(event.provider, event.event_id)
+    key = {"pk": f"INVOICE#{invoice_id}", "sk": f"UNAPPLIED#{event.provider}#{event.event_id}"}
+    record = (key if invoice_id else lookup) | {
+        "entity": "unapplied_payment",
+        "id": money_id,
+        "kind": event.kind,
+        "invoice_id": invoice_id,
+        "seller_id": seller_id,
+        "provider": event.provider,
+        "payment_ref": event.payment_ref,
+        "method": event.method,
+        "payer": event.payer,
+        "reference": event.reference or event.invoice_number or event.invoice_id or event.payment_ref,
+        "currency": event.currency,
+        "amount": event.amount,
+        "reason": reason,
+        "occurred_at": event.occurred_at,
+        "recorded_at": now,
+    }
+    if event.kind == "payment" and event.amount and event.currency:
+        record |= unapplied_listing_keys(seller_id, now, money_id)
+        record["remaining"] = event.amount
+    puts = [put_new(table, record)]
+    if invoice_id:
+        pointer = {"entity": "unapplied_pointer", "pk_record": key["pk"], "sk_record": key["sk"]}
+        puts.append(put_new(table, lookup | pointer))
+    return puts
+
+
 def list_invoice_payments(table: str, invoice_id: str) -> list[dict[str, Any]]:
     """Payments, refunds and unapplied receipts of one invoice, oldest first."""
     items: list[dict[str, Any]] = []
@@ -64,6 +113,8 @@ def public_payment(item: dict[str, Any]) -> dict[str, Any]:
         return money.format_amount(Decimal(value), currency) if value is not None and currency else None
 
     status = {"payment": "applied", "refund": "applied", "unapplied_payment": "unapplied"}[item["entity"]]
+    if status == "unapplied" and item.get("remaining") is not None and Decimal(item["remaining"]) == 0:
+        status = "allocated"  # finance put all of it on invoices (receivables.allocations)
     return {
         "id": item["id"],
         "kind": item["kind"],
@@ -74,6 +125,7 @@ def public_payment(item: dict[str, Any]) -> dict[str, Any]:
         "amount": amount(item.get("amount")),
         "applied": amount(item.get("applied")),
         "refunded": amount(item.get("refunded")),
+        "unapplied": amount(item.get("remaining")),
         "reason": item.get("reason"),
         "occurred_at": item["occurred_at"],
         "recorded_at": item["recorded_at"],
@@ -136,16 +188,41 @@ def provider_event_put(
 
 
 def credit_update(table: str, invoice: dict[str, Any], change: Decimal) -> dict[str, Any]:
+    """The customer's credit balance moves by `change`. Credit that grows is listed as allocatable money
+    (gsi1, newest credit last); a listed balance at zero is skipped by the listing's filter."""
+    currency, customer_id = invoice["currency"], invoice["customer_id"]
+    values: dict[str, Any] = {":entity": "customer_credit", ":currency": currency, ":change": change}
+    expression = "SET entity = :entity, currency = :currency"
+    if change > 0 and invoice.get("seller_id"):
+        now = clock.iso(clock.now())
+        listing = unapplied_listing_keys(invoice["seller_id"], now, credit_money_id(customer_id, currency))
+        values |= {
+            ":customer": customer_id,
+            ":seller": invoice["seller_id"],
+            ":at": now,
+            ":gsi1pk": listing["gsi1pk"],
+            ":gsi1sk": listing["gsi1sk"],
+        }
+        expression += (
+            ", customer_id = :customer, seller_id = :seller, credited_at = :at,"
+            " gsi1pk = :gsi1pk, gsi1sk = :gsi1sk"
+        )
     return {
         "Update": {
             "TableName": table,
-            "Key": to_item(credit_key(invoice["customer_id"], invoice["currency"])),
-            "UpdateExpression": "SET entity = :entity, currency = :currency ADD balance :change",
-            "ExpressionAttributeValues": to_item(
-                {":entity": "customer_credit", ":currency": invoice["currency"], ":change": change}
-            ),
+            "Key": to_item(credit_key(customer_id, currency)),
+            "UpdateExpression": f"{expression} ADD balance :change",
+            "ExpressionAttributeValues": to_item(values),
         }
     }
+
+
+CREDIT_MONEY_PREFIX = "credit-"
+
+
+def credit_money_id(customer_id: str, currency: str) -> str:
+    """A customer's credit balance as allocatable money: `credit-<customer id>-<currency>`."""
+    return f"{CREDIT_MONEY_PREFIX}{customer_id}-{currency}"
 
 
 def payment_refunded_update(

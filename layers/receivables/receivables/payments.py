@@ -45,6 +45,7 @@ from receivables.payment_records import (
     provider_event_put,
     raise_for,
     transact_once,
+    unapplied_record_puts,
 )
 from receivables.records import put_new, read
 from receivables.tasks import FINANCE_QUEUE, NewTask, task_put
@@ -90,23 +91,26 @@ def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
 def _attempt(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
     invoice, payment = _locate(table, event, seller_id)
     if invoice is None:
-        return _unapplied(table, event, None, "no invoice matches this payment")
+        return _unapplied(table, event, None, "no invoice matches this payment", seller_id)
     if event.currency and event.currency != invoice["currency"]:
         return _unapplied(
             table,
             event,
             invoice,
             f"paid in {event.currency}, invoiced in {invoice['currency']}: not converted",
+            seller_id,
         )
     if event.kind == "payment":
         if invoice["status"] not in PAYABLE:
-            return _unapplied(table, event, invoice, f"the invoice is {invoice['status']}")
+            return _unapplied(table, event, invoice, f"the invoice is {invoice['status']}", seller_id)
         if payment is not None:
             return _record_event_only(table, event, "duplicate", invoice["id"], "payment already applied")
-        change = _payment_change(table, event, invoice)
+        change = payment_change(table, event, invoice)
     elif event.kind == "refund":
         if event.cumulative and payment is None:
-            return _unapplied(table, event, invoice, "a refund of a payment this system never recorded")
+            return _unapplied(
+                table, event, invoice, "a refund of a payment this system never recorded", seller_id
+            )
         refund = _refund_change(table, event, invoice, payment)
         if refund is None:
             return _record_event_only(table, event, "duplicate", invoice["id"], "refund already applied")
@@ -142,7 +146,7 @@ def _locate(
 
 
 # ----------------------------------------------------------------------------------- the changes
-def _payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
+def payment_change(table: str, event: ProviderEvent, invoice: dict[str, Any]) -> _Change:
     assert event.amount is not None
     assert event.payment_ref is not None
     currency = invoice["currency"]
@@ -373,15 +377,13 @@ def _record_event_only(
     return Outcome(result, invoice_id, detail)
 
 
-def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None, reason: str) -> Outcome:
-    """Money we cannot put on an invoice is kept, visible, and handed to a person: never converted."""
+def _unapplied(
+    table: str, event: ProviderEvent, invoice: dict[str, Any] | None, reason: str, seller_id: str
+) -> Outcome:
+    """Money we cannot put on an invoice is kept, visible, and handed to a person: never converted.
+    Finance allocates it later (`POST /payments/{id}/allocate`, receivables.allocations)."""
     invoice_id = invoice["id"] if invoice else None
     now = clock.now()
-    record_key = (
-        {"pk": f"INVOICE#{invoice_id}", "sk": f"UNAPPLIED#{event.provider}#{event.event_id}"}
-        if invoice_id
-        else {"pk": f"UNAPPLIED#{event.provider}#{event.event_id}", "sk": "UNAPPLIED"}
-    )
     task = NewTask(
         kind="unapplied_payment",
         title=f"Unapplied {event.event_type} from {event.provider}"
@@ -394,23 +396,7 @@ def _unapplied(table: str, event: ProviderEvent, invoice: dict[str, Any] | None,
     amount = money.format_amount(event.amount, event.currency) if event.amount and event.currency else None
     items = [
         provider_event_put(table, event, "unapplied", invoice_id),
-        put_new(
-            table,
-            record_key
-            | {
-                "entity": "unapplied_payment",
-                "id": f"{event.provider}:{event.event_id}",
-                "kind": event.kind,
-                "invoice_id": invoice_id,
-                "provider": event.provider,
-                "payment_ref": event.payment_ref,
-                "currency": event.currency,
-                "amount": event.amount,
-                "reason": reason,
-                "occurred_at": event.occurred_at,
-                "recorded_at": clock.iso(now),
-            },
-        ),
+        *unapplied_record_puts(table, event, invoice_id, reason, seller_id, clock.iso(now)),
         task_put(table, task, cause_id=f"{event.provider}:{event.event_id}"),
         outbox_put(
             table,

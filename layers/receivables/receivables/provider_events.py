@@ -47,6 +47,8 @@ class ProviderEvent:
     dispute_ref: str | None = None
     dispute_outcome: Literal["won", "lost"] | None = None
     reason: str | None = None  # why it is ignored, or the dispute reason
+    payer: str | None = None  # who paid, as the provider reports it (shown with unapplied money)
+    reference: str | None = None  # the payer's remittance text / reference
 
 
 # ------------------------------------------------------------------------------------------- Stripe
@@ -185,6 +187,8 @@ class GenericPaymentEvent(BaseModel):
     method: str = Field(default="bank_transfer", min_length=1, max_length=64)
     occurred_at: datetime
     provider: str = Field(default="generic", min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    payer: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, max_length=500)
 
     @field_validator("currency")
     @classmethod
@@ -226,6 +230,8 @@ def parse_generic(body: bytes) -> ProviderEvent:
         amount=amount,
         currency=event.currency,
         method=event.method,
+        payer=event.payer,
+        reference=event.reference,
     )
 
 

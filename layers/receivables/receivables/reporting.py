@@ -175,20 +175,30 @@ def project(event: DomainEvent, invoice: InvoiceFacts, zone: ZoneInfo) -> Projec
             "surplus": amount - applied - fees,
         } | ({"fees_collected": fees} if fees else {})
         method = str(data.get("method") or "unknown")
-        payment = PaymentRecord(
-            data["payment_id"],
-            data["invoice_id"],
-            data["number"],
-            method,
-            data["provider"],
-            amount,
-            applied,
-            (day - date.fromisoformat(invoice.issue_date)).days,
+        from_credit = data.get("source") == "customer_credit"  # an allocation: collected when it arose
+        if from_credit:
+            daily = {"applied": applied, "surplus": -amount} | ({"fees_collected": fees} if fees else {})
+        payment = (
+            None
+            if from_credit
+            else PaymentRecord(
+                data["payment_id"],
+                data["invoice_id"],
+                data["number"],
+                method,
+                data["provider"],
+                amount,
+                applied,
+                (day - date.fromisoformat(invoice.issue_date)).days,
+            )
         )
         journal = payment_entry(event.id, iso_day, event.occurred_at, data)
         # Fees and interest the payment settled show on the statement as charged with it (§ 367 BGB).
         text = f"Payment ({method})" + (f", incl. fees and interest {fees}" if fees else "")
-        statement = StatementLine("payment", data["payment_id"], data["number"], text, fees, amount)
+        # The credit already lowered the statement's balance: only the fees it settles are new on it.
+        statement = StatementLine(
+            "payment", data["payment_id"], data["number"], text, fees, zero if from_credit else amount
+        )
     elif event.type == "payment.refunded":
         amount, applied = Decimal(data["amount"]), Decimal(data["applied"])
         reopened = applied > 0 and Decimal(data["amount_due"]) == applied  # nothing was due before it

@@ -28,7 +28,11 @@ class NewTask:
 
     def task_id(self, cause_id: str) -> str:
         """Stable per cause, so a redelivered cause creates the same task, not a second one."""
-        return f"tsk_{uuid.uuid5(_IDS, f'{self.kind}|{cause_id}').hex}"
+        return task_id_for(self.kind, cause_id)
+
+
+def task_id_for(kind: str, cause_id: str) -> str:
+    return f"tsk_{uuid.uuid5(_IDS, f'{kind}|{cause_id}').hex}"
 
 
 def task_key(task_id: str) -> dict[str, str]:

@@ -76,6 +76,28 @@ def commit(table: str, before: Invoice, decision: Decision, *, changed_by: str, 
     aws.client("dynamodb").transact_write_items(TransactItems=writes)
 
 
+def commit_together(
+    table: str,
+    changes: Sequence[tuple[Invoice, Decision]],
+    *,
+    lead: Sequence[dict[str, Any]] = (),
+    changed_by: str,
+    change_cause: str,
+) -> None:
+    """Several invoices in ONE transaction (all or none), each conditioned on the version read.
+
+    Order: `lead`, then per invoice its own lead, its update and its items, then every event. Each invoice
+    must appear once (a transaction touches an item once). The client's TransactionCanceledException is
+    raised as is; `lead` entries keep their positions.
+    """
+    writes = [*lead]
+    for before, decision in changes:
+        writes += [*decision.lead, _versioned_update(table, before, decision.after, changed_by, change_cause)]
+        writes += decision.items
+    writes += [outbox_put(table, event) for _, decision in changes for event in decision.events]
+    aws.client("dynamodb").transact_write_items(TransactItems=writes)
+
+
 def change(
     table: str,
     invoice_id: str,
