@@ -144,6 +144,10 @@ def test_a_bank_payment_for_no_invoice_is_listed_and_allocated_across_two_invoic
     )
     assert money_id not in _unapplied(running_system)
     assert task_id_for("unapplied_payment", money_id) in _completed_tasks(running_system)
+    # each customer hears what the allocation did: the paid invoice a confirmation, the other a receipt
+    subjects = [e["subject"] for e in running_system.emails()]
+    assert subjects.count(f"Zahlungsbestätigung für Rechnung {after_first['number']}") == 1
+    assert subjects.count(f"Teilzahlung erhalten: Rechnung {after_second['number']}") == 1
 
     # and the journal books the 60.00 once, from the bank to the receivables, each document balanced
     journal = requests.get(
@@ -196,5 +200,13 @@ def test_an_overpayments_customer_credit_is_allocated_to_the_customers_next_invo
     )
     assert running_system.get_json(f"/customers/{customer_id}")["credit_balance"] == {"EUR": "0.00"}
     assert money_id not in _unapplied(running_system)
+    # (the customer is told the credit was set against the invoice, not thanked for a new payment)
+    told = [
+        e
+        for e in running_system.emails()
+        if e["subject"] == f"Guthaben verrechnet: Rechnung {after['number']}"
+    ]
+    assert len(told) == 1
+    assert "7,18" in told[0]["text"]
     again = _allocate(running_system, money_id, f"credit-again-{run}", (next_invoice["id"], "0.01"))
     assert _fields(again) == ["allocations[0].amount"]

@@ -93,6 +93,27 @@ def test_the_confirmation_of_an_overpayment_names_the_amount_received_and_the_cr
     assert credit in email.html.replace("\xa0", " ")
 
 
+@pytest.mark.parametrize(
+    ("locale", "subject", "said"),
+    [
+        ("de", "Guthaben verrechnet", "aus Ihrem Guthaben mit der Rechnung"),
+        ("en", "Credit applied", "of your account credit to invoice"),
+    ],
+)
+def test_credit_set_against_an_invoice_is_not_thanked_for_as_a_payment(
+    locale: str, subject: str, said: str
+) -> None:
+    document = sample_invoice_document(2, locale)  # type: ignore[arg-type]
+    from_credit = _payment(amount="7.18", applied="7.18", account_amount_due="0.00", source="customer_credit")
+
+    email = render_payment_email(document, from_credit, date(2026, 11, 25), LINK)
+
+    assert email.subject.startswith(subject)
+    assert said in email.text
+    assert said in email.html
+    assert ("Zahlung" if locale == "de" else "payment") not in email.text.split("\n\n")[1]
+
+
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_the_credit_note_email_names_the_credit_note_and_the_invoice(locale: str) -> None:
     invoice = sample_invoice_document(2, locale)  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ class PaymentReceipt:
     credit: Decimal  # what the invoice did not need: kept on the customer's account
     remaining: Decimal  # account_amount_due after the payment
     received_at: str
+    from_credit: bool = False  # finance set the customer's credit against the invoice: no new money came
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> PaymentReceipt:
@@ -60,6 +61,7 @@ class PaymentReceipt:
             credit=max(received - fees - interest - principal, Decimal(0)),
             remaining=remaining,
             received_at=str(data.get("occurred_at") or ""),
+            from_credit=data.get("source") == "customer_credit",
         )
 
     def received_on(self, seller: SellerProfile) -> datetime | None:

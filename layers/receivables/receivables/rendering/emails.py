@@ -6,6 +6,7 @@ formatting.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -111,7 +112,11 @@ def render_payment_email(
     rows = [
         (labels.invoice_number, document.number, False),
         (texts["invoice_amount"], money(document.gross), False),
-        (texts["paid_amount"], money(receipt.received), True),
+        (
+            texts["credit_applied_amount" if receipt.from_credit else "paid_amount"],
+            money(receipt.received),
+            True,
+        ),
     ]
     settled = [(texts["settled_fees"], receipt.fees), (texts["settled_interest"], receipt.interest)]
     if any(amount for _, amount in settled):  # § 367 (1) BGB: say what the money went to
@@ -130,9 +135,29 @@ def render_payment_email(
         "credit": money(receipt.credit) if receipt.credit else None,
         "overdue": received_on is not None and received_on > document.due_date,
     }
-    if receipt.kind == "receipt":
-        return render_email("payment_receipt", locale, texts["receipt_subject"].format(**values), context)
-    return render_email("payment_confirmation", locale, texts["paid_subject"].format(**values), context)
+    context["intro"] = _payment_intro(texts, receipt, context)
+    if receipt.from_credit:
+        subject = texts["credit_applied_subject"].format(**values)
+    else:
+        subject = texts["receipt_subject" if receipt.kind == "receipt" else "paid_subject"].format(**values)
+    template = "payment_receipt" if receipt.kind == "receipt" else "payment_confirmation"
+    return render_email(template, locale, subject, context)
+
+
+def _payment_intro(texts: Mapping[str, str], receipt: PaymentReceipt, context: dict[str, Any]) -> str:
+    """The opening sentence: money received, or the customer's credit set against the invoice."""
+    values = {
+        "amount": context["received"],
+        "number": context["number"],
+        "issue_date": context["issue_date"],
+        "received_on": context["received_on"],
+    }
+    if receipt.from_credit:
+        paid = " " + texts["credit_applied_paid"] if receipt.kind == "confirmation" else ""
+        return texts["credit_applied_intro"].format(**values) + paid
+    if receipt.kind == "confirmation":
+        return texts["paid_intro"].format(**values)
+    return texts["receipt_intro_on" if values["received_on"] else "receipt_intro"].format(**values)
 
 
 def render_credit_note_email(

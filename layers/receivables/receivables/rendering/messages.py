@@ -39,6 +39,12 @@ _DE: dict[str, str] = {
     "paid_credit": "Sie haben {credit} mehr bezahlt als offen war. Diesen Betrag schreiben wir Ihrem "
     "Kundenkonto gut und verrechnen ihn mit Ihrer nächsten Rechnung; auf Wunsch erstatten wir ihn Ihnen.",
     "credit_kept": "Guthaben auf Ihrem Kundenkonto",
+    # finance set the customer's credit against the invoice
+    "credit_applied_subject": "Guthaben verrechnet: Rechnung {number}",
+    "credit_applied_intro": "wir haben {amount} aus Ihrem Guthaben mit der Rechnung {number} vom "
+    "{issue_date} verrechnet.",
+    "credit_applied_paid": "Die Rechnung ist damit vollständig bezahlt.",
+    "credit_applied_amount": "Aus Ihrem Guthaben verrechnet",
     # the receipt of a part payment
     "receipt_subject": "Teilzahlung erhalten: Rechnung {number}",
     "receipt_intro": "vielen Dank für Ihre Zahlung. Wir haben {amount} für die Rechnung {number} vom "
@@ -182,6 +188,11 @@ _EN: dict[str, str] = {
     "paid_credit": "You paid {credit} more than was due. We keep this amount as a credit on your customer "
     "account and set it against your next invoice; if you prefer, we will refund it.",
     "credit_kept": "Credit on your customer account",
+    "credit_applied_subject": "Credit applied: invoice {number}",
+    "credit_applied_intro": "we have applied {amount} of your account credit to invoice {number} dated "
+    "{issue_date}.",
+    "credit_applied_paid": "The invoice is now paid in full.",
+    "credit_applied_amount": "Applied from your credit",
     "receipt_subject": "Part payment received: invoice {number}",
     "receipt_intro": "thank you for your payment. We have received {amount} for invoice {number} dated "
     "{issue_date}.",
