@@ -34,6 +34,8 @@ class Scenario:
     monthly: dict[str, Any]
     from_31_january: dict[str, Any]
     canceled: dict[str, Any]
+    canceled_now: dict[str, Any]
+    paused: dict[str, Any]
     upgraded: dict[str, Any]
 
 
@@ -65,6 +67,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         from_31_january = _subscribe(system, "SUB-31-JAN", start_date=f"{year}-01-31")
         canceled = _subscribe(system, "SUB-CANCELED")
         _post(system, f"/subscriptions/{canceled['id']}/cancel", {"at": "period_end"})
+        canceled_now = _subscribe(system, "SUB-CANCELED-NOW")
+        _post(system, f"/subscriptions/{canceled_now['id']}/cancel", {"at": "now"})
+        paused = _subscribe(system, "SUB-PAUSED", start_date=(today + timedelta(days=1)).isoformat())
+        _post(system, f"/subscriptions/{paused['id']}/pause", {})
         # Started 10 days ago (period 0 invoiced at once), upgraded today from 1 x 49.00 to 2 x 49.00.
         upgraded = _subscribe(system, "SUB-UPGRADED", start_date=(today - timedelta(days=10)).isoformat())
         item = load_event("http/create_subscription_body.json")["items"][0]
@@ -76,7 +82,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         )
         assert response.status_code == 200, response.text
         system.advance_days(JUMP_DAYS)
-        yield Scenario(system, today, monthly, from_31_january, canceled, upgraded)
+        yield Scenario(system, today, monthly, from_31_january, canceled, canceled_now, paused, upgraded)
 
 
 def test_a_monthly_subscription_has_an_invoice_for_each_period_the_clock_jumped_over(
@@ -121,13 +127,46 @@ def test_a_subscription_from_31_january_bills_the_end_of_february_and_31_march(s
     assert sequences == list(range(sequences[0], sequences[0] + len(sequences))) if sequences else True
 
 
-def test_cancel_at_period_end_issues_nothing_more(scenario: Scenario) -> None:
-    invoices = _invoices(scenario.system, scenario.canceled)
-    subscription = scenario.system.get_json(f"/subscriptions/{scenario.canceled['id']}")
-
-    assert len(invoices) == 1
+def test_cancel_stops_renewals_pause_stops_invoices_and_cancel_now_credits_the_unused_days(
+    scenario: Scenario,
+) -> None:
+    system = scenario.system
+    # canceled at the period's end: the first period's invoice and nothing more
+    (invoice,) = _invoices(system, scenario.canceled)
+    subscription = system.get_json(f"/subscriptions/{scenario.canceled['id']}")
     assert (subscription["status"], subscription["next_invoice_date"]) == ("canceled", None)
-    assert subscription["ends_on"] == invoices[0]["period"]["end"]
+    assert subscription["ends_on"] == invoice["period"]["end"]
+
+    # paused before its first period: nothing while paused; resumed, it goes on with the next period
+    assert _invoices(system, scenario.paused) == []
+    resumed = _post(system, f"/subscriptions/{scenario.paused['id']}/resume", {})
+    assert resumed["status"] == "active"
+    assert resumed["next_invoice_date"] >= (scenario.today + timedelta(days=JUMP_DAYS)).isoformat()
+
+    # canceled now on the first day: a credit note for the period's other days, each line pro rata
+    (invoice,) = _invoices(system, scenario.canceled_now)
+    start, end = date.fromisoformat(invoice["period"]["start"]), date.fromisoformat(invoice["period"]["end"])
+    days = (end - start).days + 1
+    cent = Decimal("0.01")
+    net = (Decimal("49.00") * (days - 1) / days).quantize(cent, ROUND_HALF_UP)
+    gross = net + (net * Decimal("0.19")).quantize(cent, ROUND_HALF_UP)
+    assert invoice["amount_credited"] == f"{gross}"
+
+
+def test_a_bad_subscription_is_a_problem_naming_each_field(scenario: Scenario) -> None:
+    body = load_event("http/create_subscription_body.json") | {"interval": "week"}
+    body["items"] = [body["items"][0] | {"unit_price": "1.234"}]
+    body["customer"] = body["customer"] | {"email": "not-an-address"}
+    response = requests.post(
+        scenario.system.url("/subscriptions"),
+        json=body,
+        headers={"x-api-key": scenario.system.api_key, "Idempotency-Key": "SUB-BAD"},
+        timeout=120,
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert {e["field"] for e in response.json()["errors"]} == {"interval", "items[0].unit_price", "customer.email"}
 
 
 def test_a_mid_period_upgrade_is_prorated_to_the_cent_on_the_next_invoice(scenario: Scenario) -> None:
