@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 import requests
+from jsonschema import Draft202012Validator
 
 from tests.conftest import RunningSystem, start_runtime
-from tests.support import load_event
+from tests.support import REPOSITORY, load_event
 
 pytestmark = pytest.mark.e2e
 JUMP_DAYS = 95
@@ -166,7 +167,11 @@ def test_a_bad_subscription_is_a_problem_naming_each_field(scenario: Scenario) -
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert {e["field"] for e in response.json()["errors"]} == {"interval", "items[0].unit_price", "customer.email"}
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "interval",
+        "items[0].unit_price",
+        "customer.email",
+    }
 
 
 def test_a_mid_period_upgrade_is_prorated_to_the_cent_on_the_next_invoice(scenario: Scenario) -> None:
@@ -213,3 +218,25 @@ def test_replaying_the_daily_run_three_times_issues_nothing_twice(scenario: Scen
     assert (invoice["issue_date"], invoice["period"]["start"]) == (tomorrow.isoformat(), tomorrow.isoformat())
     assert len(_invoices(system, scenario.monthly)) == 4
     assert len(_invoices(system, scenario.canceled)) == 1
+
+
+def test_the_subscription_events_and_invoice_issued_match_their_schemas(scenario: Scenario) -> None:
+    events = requests.get(scenario.system.url("/_local/events"), timeout=120).json()
+    ours = [e["detail"] for e in events if e["detail-type"].startswith("subscription.")]
+    issued = [
+        e["detail"]
+        for e in events
+        if e["detail-type"] == "invoice.issued" and e["detail"]["data"].get("subscription_id")
+    ]
+
+    assert {e["type"] for e in ours} == {
+        "subscription.created",
+        "subscription.updated",
+        "subscription.canceled",
+        "subscription.paused",
+        "subscription.resumed",
+    }
+    assert issued
+    for detail in ours + issued:
+        schema = json.loads((REPOSITORY / "schemas" / "events" / f"{detail['type']}.schema.json").read_text())
+        assert not [error.message for error in Draft202012Validator(schema).iter_errors(detail)], detail
