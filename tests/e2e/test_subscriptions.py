@@ -108,6 +108,13 @@ def test_a_monthly_subscription_has_an_invoice_for_each_period_the_clock_jumped_
     last_end = date.fromisoformat(invoices[-1]["period"]["end"])
     assert subscription["next_invoice_date"] == (last_end + timedelta(days=1)).isoformat()
 
+    # and the customer's invoice page shows the subscription: its items and when the next invoice comes
+    page = requests.get(invoices[-1]["hosted_url"], timeout=120)
+    assert page.status_code == 200, page.text
+    assert "Ihr Abonnement" in page.text
+    assert "1 × Pro plan" in page.text
+    assert "Nächste Rechnung" in page.text
+
 
 def test_a_subscription_from_31_january_bills_the_end_of_february_and_31_march(scenario: Scenario) -> None:
     invoices = _invoices(scenario.system, scenario.from_31_january)
