@@ -102,6 +102,20 @@ class RunningSystem:
         response = requests.post(self.url("/webhooks/generic"), data=raw, headers=headers, timeout=120)
         assert response.json()["result"] == "applied", response.text
 
+    def emulated_aws(self) -> dict[str, str]:
+        """boto3 settings for the runtime's emulated AWS port, which `make run` prints in its log."""
+        import re
+
+        log = (self.state_dir.parent / "runtime.log").read_text()
+        found = re.search(r"emulated AWS\s+(http://\S+)", log)
+        assert found, f"the runtime's log does not name its emulated AWS endpoint:\n{log[:2000]}"
+        return {
+            "endpoint_url": found.group(1),
+            "region_name": "eu-central-1",
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+        }
+
     def settle(self) -> None:
         """Returns once every stream, queue and execution is idle: then the system's answers are final."""
         response = requests.post(self.url("/_local/settle"), timeout=900)

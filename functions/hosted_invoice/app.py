@@ -68,6 +68,7 @@ def view_invoice(token: LinkToken) -> Response[str]:
         dispute_window_days=seller.dispute_window_days,
         account=invoice_account(settings.table_name, invoice, seller.zone),
         credit_note_url=f"{link}/credit-notes/{{id}}/pdf",
+        subscription=_subscription_of(settings.table_name, invoice),
     )
     return _html(200, page)
 
@@ -142,3 +143,20 @@ def dispute_invoice(
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+def _subscription_of(table_name: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    """What the page shows of the subscription a period's invoice bills (its current items and dates)."""
+    if not invoice.get("subscription_id"):
+        return None
+    from receivables.subscriptions.store import read_subscription
+
+    subscription = read_subscription(table_name, invoice["subscription_id"])
+    if subscription is None:
+        return None
+    return {
+        "period": invoice["period"],
+        "items": subscription["items"],
+        "next_invoice_date": subscription.get("next_invoice_date"),
+        "ends_on": subscription.get("ends_on"),
+    }

@@ -12,10 +12,12 @@ from receivables.customers import get_customer
 from receivables.disputes import resolve_dispute
 from receivables.http import API_KEY, InvoiceId, create_api, documented, json_response, require_caller
 from receivables.invoices import get_own_invoice, hosted_url, list_invoices, public_invoice
+from receivables.invoicing.store import read_item as read_invoice_item
 from receivables.observability import logger
 from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
 from receivables.payment_records import list_invoice_payments, public_payment
 from receivables.settings import InvoicesApiSettings, load
+from receivables.subscriptions.store import billed_invoice_ids
 from receivables.tasks import complete_task, list_tasks
 
 app = create_api()
@@ -60,7 +62,7 @@ def read_invoice(invoice_id: InvoiceId) -> Response[str]:
 
 @app.get(
     "/invoices",
-    summary="List invoices, newest first, by status and customer",
+    summary="List invoices, newest first, by status, customer or subscription",
     tags=["Invoices"],
     security=API_KEY,
     responses=documented(200, "A page of invoices (`items`, `next_token`).", 400, 401, 403),
@@ -70,11 +72,28 @@ def read_invoices(
         Literal["open", "partially_paid", "paid", "void", "uncollectible"] | None, Query()
     ] = None,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    subscription_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = None,
     next_token: NextToken = None,
 ) -> Response[str]:
     caller = require_caller(app, "orders")
     settings = load(InvoicesApiSettings)
+    if subscription_id:
+        # The subscription's period records, newest period first (a Query), each naming its invoice.
+        ids, last = billed_invoice_ids(
+            settings.table_name, subscription_id, limit or DEFAULT_LIMIT, decode_token(next_token)
+        )
+        items = [
+            invoice
+            for invoice in (read_invoice_item(settings.table_name, i) for i in ids)
+            if invoice is not None
+            and invoice["storefront_id"] == caller.storefront_id
+            and (status is None or invoice["status"] == status)
+            and (customer_id is None or invoice["customer_id"] == customer_id)
+        ]
+        return json_response(
+            200, {"items": [_view(i, settings) for i in items], "next_token": encode_token(last)}
+        )
     items, last = list_invoices(
         settings.table_name,
         caller.storefront_id,

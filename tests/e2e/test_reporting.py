@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
@@ -148,19 +147,6 @@ def _mean(values: list[int]) -> str:
 
 
 # --------------------------------------------------------------------------- the emulated AWS endpoint
-def _emulated_aws(system: RunningSystem) -> dict[str, str]:
-    """boto3 settings for the runtime's emulated AWS port, which `make run` prints in its log."""
-    log = (system.state_dir.parent / "runtime.log").read_text()
-    found = re.search(r"emulated AWS\s+(http://\S+)", log)
-    assert found, f"the runtime's log does not name its emulated AWS endpoint:\n{log[:2000]}"
-    return {
-        "endpoint_url": found.group(1),
-        "region_name": "eu-central-1",
-        "aws_access_key_id": "local",
-        "aws_secret_access_key": "local",
-    }
-
-
 def _outbox_records(aws: dict[str, str]) -> Iterator[dict[str, Any]]:
     """Every outbox INSERT the table's stream has carried, shaped as Lambda delivers stream records."""
     dynamodb, streams = boto3.client("dynamodb", **aws), boto3.client("dynamodbstreams", **aws)
@@ -336,7 +322,7 @@ def test_a_scripted_month_reports_what_the_raw_records_say_and_a_replay_changes_
     assert stored.read_bytes() == one_day.content  # byte for byte, CRLF rows as RFC 4180 has them
 
     # when the whole stream is delivered to the consumer again
-    aws = _emulated_aws(system)
+    aws = system.emulated_aws()
     lambda_client = boto3.client("lambda", **aws)
     (function,) = [
         f["FunctionName"]

@@ -46,6 +46,8 @@ def test_each_record_reaches_exactly_the_queues_whose_filter_takes_it_once(local
     assert response == again == {"batchItemFailures": []}
     filters = local_system.topology.subscription_filters
     for source in local_system.topology.queue_sources:
+        if source.queue_arn not in filters:
+            continue  # a work queue a function fills (the subscription run's), not fed by the stream
         expected = [r for r in sample["Records"] if matches(filters[source.queue_arn], r)]
         messages = arrived[source.function_name]
         assert [json.loads(m["Body"]) for m in messages] == expected, source.function_name

@@ -46,7 +46,9 @@ def test_redelivering_every_batch_three_times_keeps_one_invoice_pdf_and_email(lo
     # when every consumer receives each record its queue took about this order or invoice, three more times
     (router,) = local_system.pump.consumers
     for source in local_system.topology.queue_sources:
-        policy = local_system.topology.subscription_filters[source.queue_arn]
+        policy = local_system.topology.subscription_filters.get(source.queue_arn)
+        if policy is None:
+            continue  # a work queue a function fills (the subscription run's), not a stream consumer's
         records = [
             r
             for r in router.log

@@ -59,7 +59,9 @@ def issue_invoice(table_name: str, order: dict[str, Any], seller: SellerProfile)
     client = aws.client("dynamodb")
     invoice_id = invoice_id_for(order["id"])
     now = clock.now()
-    issue_date = now.astimezone(seller.zone).date()
+    # A subscription period's invoice is dated to the period's start, even when billed late (0026).
+    dated = order.get("invoice_date")
+    issue_date = date.fromisoformat(dated) if dated else now.astimezone(seller.zone).date()
     counter = counter_key("INVOICE", seller.seller_id, issue_date.year)
     for _ in range(_MAX_NUMBERING_ATTEMPTS):
         existing = store.read_item(table_name, invoice_id)
@@ -137,8 +139,15 @@ def _invoice_record(
     supply_date = (
         datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).astimezone(seller.zone).date()
     )
+    if order.get("period"):  # a subscription period: supplied from its first day (decisions/0026)
+        supply_date = date.fromisoformat(order["period"]["start"])
     gross = order["totals"]["gross"]
-    return {
+    billed = (
+        {"subscription_id": order["subscription_id"], "period": order["period"]}
+        if order.get("period")
+        else {}
+    )
+    return billed | {
         "entity": INVOICE_ENTITY,
         "id": invoice_id,
         "number": number,
@@ -195,7 +204,7 @@ def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
         ],
         "issue_date": invoice["issue_date"],
         "due_date": invoice["due_date"],
-    }
+    } | ({"subscription_id": invoice["subscription_id"]} if invoice.get("subscription_id") else {})
 
 
 # ---------------------------------------------------------------------------------------------- reads
@@ -346,6 +355,8 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "account_amount_due": amount(Invoice.from_item(item).account_amount_due),
         "next_reminder_at": item.get("next_reminder_at"),
         "created_at": item["created_at"],
+        "subscription_id": item.get("subscription_id"),
+        "period": item.get("period"),
     }
 
 

@@ -111,3 +111,11 @@ class ReportsSettings(SellerSettings):
 
 class JournalExportSettings(ReportsSettings):
     documents_bucket: str
+
+
+class SubscriptionsSettings(OrdersSettings):
+    seller_profile_parameter: str
+
+
+class SubscriptionRunSettings(SellerSettings):
+    billing_queue_url: str

@@ -32,8 +32,10 @@ def render_hosted_invoice(
     dispute_window_days: int,
     account: InvoiceAccount,
     credit_note_url: str,
+    subscription: dict[str, Any] | None = None,
 ) -> str:
-    """The page; `credit_note_url` has a `{id}` field for each credit note's PDF link."""
+    """The page; `credit_note_url` has a `{id}` field for each credit note's PDF link. A subscription
+    period's invoice shows its subscription (`period`, `items`, `next_invoice_date`, `ends_on`)."""
     locale, texts = document.locale, messages_for(document.locale)
     overdue = status in PAYABLE_STATUSES and today > document.due_date
     status_key = "overdue" if overdue else status
@@ -95,8 +97,34 @@ def render_hosted_invoice(
         "dispute_last_day": fmt.format_date(
             document.issue_date + timedelta(days=dispute_window_days), locale
         ),
+        "subscription": subscription_facts(subscription, locale) if subscription else None,
     }
     return _page("pages/invoice.html.j2", document, context)
+
+
+def subscription_facts(subscription: dict[str, Any], locale: str) -> list[tuple[str, str]]:
+    """(label, value) rows: the invoiced period, the items, and the next invoice or the end."""
+    texts = messages_for(locale)
+
+    def day(value: str) -> str:
+        return fmt.format_date(date.fromisoformat(value), locale)
+
+    period = subscription["period"]
+    rows = [
+        (texts["subscription_period"], f"{day(period['start'])} – {day(period['end'])}"),
+        (
+            texts["subscription_items"],
+            ", ".join(
+                f"{fmt.format_decimal(item['quantity'], locale)} × {item['description']}"
+                for item in subscription["items"]
+            ),
+        ),
+    ]
+    if subscription.get("next_invoice_date"):
+        rows.append((texts["subscription_next_invoice"], day(subscription["next_invoice_date"])))
+    elif subscription.get("ends_on"):
+        rows.append((texts["subscription_ends"], day(subscription["ends_on"])))
+    return rows
 
 
 def account_rows(account: InvoiceAccount, currency: str, locale: str) -> list[tuple[str, str, bool]]:
