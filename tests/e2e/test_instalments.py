@@ -21,7 +21,7 @@ from receivables.rendering.formatting import format_money
 from tests.conftest import RunningSystem, start_runtime
 from tests.support import load_event
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_module]
 
 FINAL_NOTICE = "Letzte Aufforderung und Angebot einer Ratenzahlung"
 

@@ -19,7 +19,7 @@ import requests
 from tests.conftest import RunningSystem, start_runtime
 from tests.support import generic_signature_headers, load_event
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_module]
 
 
 @pytest.fixture(scope="module")

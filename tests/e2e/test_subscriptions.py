@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from tests.conftest import RunningSystem, start_runtime
 from tests.support import REPOSITORY, load_event
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_module]
 JUMP_DAYS = 95
 
 

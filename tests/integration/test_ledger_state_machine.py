@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -27,6 +28,8 @@ from receivables.items import from_item
 from receivables.report_reads import aging_report, journal_entries
 from tests.integration.faults_support import invoke, item, table
 from tests.support import generic_signature_headers, load_event
+
+pytestmark = pytest.mark.long_module
 
 EXAMPLES = int(os.environ.get("LEDGER_SOAK_EXAMPLES", "3"))
 STEPS = int(os.environ.get("LEDGER_SOAK_STEPS", "6"))
