@@ -6,8 +6,6 @@ other tests' invoices are dunned too, so each test looks only at its own invoice
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +14,7 @@ import requests
 from tests.conftest import RunningSystem
 from tests.support import load_event
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_module]
 
 POLICY_REMINDERS = [
     "Freundliche Erinnerung",  # courtesy, 3 days before due
@@ -140,34 +138,3 @@ def test_a_dispute_pauses_dunning_until_it_is_resolved(running_system: RunningSy
     assert resolved.status_code == 200
     # catch-up: the latest due step (+14 was due during the dispute), not a burst of the missed ones
     assert _dunning_subjects(running_system, invoice) == ["Freundliche Erinnerung", "Letzte Mahnung"]
-
-
-def test_an_accepted_plan_creates_instalments_and_paying_them_pays_the_invoice(
-    running_system: RunningSystem,
-) -> None:
-    invoice = _invoice(running_system, "DUN-PLAN")
-    _days(running_system, 36)
-    notice = next(
-        e
-        for e in running_system.emails()
-        if invoice["number"] in e["subject"] and FINAL_NOTICE in e["subject"]
-    )
-    plan_url = re.search(r"(http://\S+/payment-plans/[\w-]+)", notice["text"])
-    assert plan_url
-
-    page = requests.get(plan_url.group(1), timeout=120)
-    accepted = requests.post(f"{plan_url.group(1)}/accept", timeout=120)
-    running_system.settle()
-
-    assert page.status_code == 200
-    assert accepted.status_code == 200
-    escalation = running_system.get_json(f"/invoices/{invoice['id']}/escalation")
-    assert escalation["state"] == "payment_plan"
-    instalments = escalation["payment_plan"]["instalments"]
-    assert len(instalments) == 3
-    assert sum(Decimal(i["amount"]) for i in instalments) == Decimal(invoice["total"])
-    for number, instalment in enumerate(instalments, start=1):
-        running_system.pay_by_bank(invoice, f"bank-plan-{number}", instalment["amount"])
-    assert running_system.get_json(f"/invoices/{invoice['id']}")["status"] == "paid"
-    _days(running_system, 30)
-    assert running_system.get_json(f"/invoices/{invoice['id']}")["in_collections"] is False

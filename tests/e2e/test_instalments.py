@@ -57,12 +57,16 @@ def _invoice_on_a_plan(
     )
     plan_url = re.search(r"(http://\S+/payment-plans/[\w-]+)", notice["text"])
     assert plan_url
+    assert requests.get(plan_url.group(1), timeout=120).status_code == 200  # the offer's page
     accepted = requests.post(f"{plan_url.group(1)}/accept", timeout=120)
     system.settle()
     assert accepted.status_code == 200, accepted.text
     escalation = system.get_json(f"/invoices/{invoice['id']}/escalation")
     assert (escalation["state"], escalation["payment_plan"]["state"]) == ("payment_plan", "active")
-    return invoice, escalation["payment_plan"]["instalments"]
+    instalments = escalation["payment_plan"]["instalments"]
+    assert len(instalments) == 3
+    assert sum(Decimal(i["amount"]) for i in instalments) == Decimal(invoice["total"])
+    return invoice, instalments
 
 
 def test_a_missed_instalment_ends_the_plan_and_hands_the_invoice_to_collections(
