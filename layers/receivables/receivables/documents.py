@@ -14,6 +14,9 @@ from typing import Literal
 Locale = Literal["de", "en"]
 # A credit note (Gutschrift / Rechnungskorrektur) is drawn like an invoice, with its own title and words.
 DocumentKind = Literal["invoice", "credit_note"]
+# EN 16931 VAT category codes (UNTDID 5305 subset, BT-118/BT-151): standard, zero, exempt, reverse
+# charge, intra-community supply, export, outside the scope of VAT.
+VatCategory = Literal["S", "Z", "E", "AE", "K", "G", "O"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class DocumentLine:
     discount_percent: Decimal
     tax_rate: Decimal  # percent, e.g. Decimal("19")
     net: Decimal  # after discount, quantized
+    vat_category: VatCategory = "S"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class TaxLine:
     rate: Decimal
     net: Decimal
     tax: Decimal
+    category: VatCategory = "S"
+    exemption_code: str | None = None  # VATEX code (BT-121) for E, AE, K, G and O
 
 
 @dataclass(frozen=True)
