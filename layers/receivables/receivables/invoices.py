@@ -19,10 +19,11 @@ from receivables.dunning_index import first_action_fields
 from receivables.errors import NotFound
 from receivables.invoicing import store
 from receivables.invoicing.model import INVOICE_ENTITY, Invoice
-from receivables.items import from_item, to_item
+from receivables.items import to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.orders import order_key
 from receivables.outbox import new_event
+from receivables.pagination import filled_page
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.tasks import FOLLOW_UP_QUEUE, NewTask, task_put
@@ -258,24 +259,10 @@ def list_invoices(
         "FilterExpression": " AND ".join(filters),
         "ExpressionAttributeValues": to_item(values),
         "ScanIndexForward": False,
-        "Limit": limit,
     }
     if names:
         request["ExpressionAttributeNames"] = names
-    if start:
-        request["ExclusiveStartKey"] = start
-    found: list[dict[str, Any]] = []
-    while True:
-        page = aws.client("dynamodb").query(**request)
-        found += [from_item(i) for i in page["Items"]]
-        last = page.get("LastEvaluatedKey")
-        if len(found) >= limit or last is None:
-            break
-        request["ExclusiveStartKey"] = last
-    if len(found) > limit:  # the page ends at the limit-th item: continue right after it
-        found = found[:limit]
-        last = to_item({name: found[-1][name] for name in ("pk", "sk", f"{index}pk", f"{index}sk")})
-    return found, last
+    return filled_page(request, limit, start)
 
 
 # ------------------------------------------------------------------------------------- presentation

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from receivables import aws, clock, money
+from receivables import clock, money
 from receivables.customers import read_customer
 from receivables.errors import NotFound
-from receivables.items import from_item, to_item
+from receivables.items import to_item
+from receivables.pagination import filled_page
 from receivables.payment_records import CREDIT_MONEY_PREFIX, credit_key, unapplied_key
 from receivables.records import read
 
@@ -140,21 +141,8 @@ def list_unapplied(
         "KeyConditionExpression": "gsi1pk = :pk",
         "FilterExpression": "remaining > :zero OR balance > :zero",
         "ExpressionAttributeValues": to_item({":pk": f"UNAPPLIED#{seller_id}", ":zero": Decimal(0)}),
-        "Limit": limit,
     }
-    if start:
-        request["ExclusiveStartKey"] = start
-    found: list[dict[str, Any]] = []
-    while True:
-        page = aws.client("dynamodb").query(**request)
-        found += [from_item(i) for i in page["Items"]]
-        last = page.get("LastEvaluatedKey")
-        if len(found) >= limit or last is None:
-            break
-        request["ExclusiveStartKey"] = last
-    if len(found) > limit:  # the page ends at the limit-th item: continue right after it
-        found = found[:limit]
-        last = to_item({name: found[-1][name] for name in ("pk", "sk", "gsi1pk", "gsi1sk")})
+    found, last = filled_page(request, limit, start)
     money_items = [m for m in (_from_item(table, item) for item in found) if m is not None]
     return money_items, last
 

@@ -20,6 +20,7 @@ from receivables.errors import Conflict, NotFound
 from receivables.items import from_item, to_item
 from receivables.orders import customer_id_for
 from receivables.outbox import new_event, outbox_put
+from receivables.pagination import filled_page
 from receivables.records import put_new, read
 from receivables.subscriptions.calendar import Interval, period, period_on, period_start
 
@@ -190,24 +191,10 @@ def list_subscriptions(
         "FilterExpression": " AND ".join(filters),
         "ExpressionAttributeValues": to_item(values),
         "ScanIndexForward": False,
-        "Limit": limit,
     }
     if names:
         request["ExpressionAttributeNames"] = names
-    if start:
-        request["ExclusiveStartKey"] = start
-    found: list[dict[str, Any]] = []
-    while True:
-        page = aws.client("dynamodb").query(**request)
-        found += [from_item(i) for i in page["Items"]]
-        last = page.get("LastEvaluatedKey")
-        if len(found) >= limit or last is None:
-            break
-        request["ExclusiveStartKey"] = last
-    if len(found) > limit:
-        found = found[:limit]
-        last = to_item({name: found[-1][name] for name in ("pk", "sk", f"{index}pk", f"{index}sk")})
-    return found, last
+    return filled_page(request, limit, start)
 
 
 def _status_keys(storefront_id: str, status: str, created_at: str, subscription_id: str) -> dict[str, str]:
