@@ -39,6 +39,30 @@ def order_key(order_id: str) -> dict[str, str]:
     return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
 
 
+def priced_lines_and_totals(priced: PricedOrder) -> dict[str, Any]:
+    """An order record's `lines` and `totals` as stored: what the invoice is issued from."""
+    return {
+        "lines": [
+            {
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "tax_rate": line.tax_rate,
+                "discount_percent": line.discount_percent,
+                "net": line.net,
+            }
+            for line in priced.lines
+        ],
+        "totals": {
+            "net": priced.net,
+            "tax": priced.tax,
+            "gross": priced.gross,
+            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+        },
+    }
+
+
 def accept_order(
     table_name: str, order: OrderRequest, priced: PricedOrder, storefront_id: str, idempotency_key: str
 ) -> dict[str, Any]:
@@ -59,24 +83,7 @@ def accept_order(
         "customer": customer,
         "currency": order.currency,
         "payment_terms_days": order.payment_terms_days,
-        "lines": [
-            {
-                "sku": line.sku,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "tax_rate": line.tax_rate,
-                "discount_percent": line.discount_percent,
-                "net": line.net,
-            }
-            for line in priced.lines
-        ],
-        "totals": {
-            "net": priced.net,
-            "tax": priced.tax,
-            "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
-        },
+        **priced_lines_and_totals(priced),
         "created_at": now,
         "gsi3pk": f"CUSTOMER#{customer_id}",
         "gsi3sk": f"ORDER#{now}",

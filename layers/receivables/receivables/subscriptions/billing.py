@@ -18,7 +18,7 @@ from receivables import aws, clock
 from receivables.intake import OrderLineIn
 from receivables.invoices import IssuedInvoice, invoice_id_for, issue_invoice
 from receivables.items import from_item, to_item
-from receivables.orders import order_key
+from receivables.orders import order_key, priced_lines_and_totals
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.subscriptions import store
@@ -89,24 +89,7 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
         "customer": subscription["customer"],
         "currency": currency,
         "payment_terms_days": int(subscription["payment_terms_days"]),
-        "lines": [
-            {
-                "sku": line.sku,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "tax_rate": line.tax_rate,
-                "discount_percent": line.discount_percent,
-                "net": line.net,
-            }
-            for line in priced.lines
-        ],
-        "totals": {
-            "net": priced.net,
-            "tax": priced.tax,
-            "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
-        },
+        **priced_lines_and_totals(priced),
         "subscription_id": subscription["id"],
         "period": {"start": billed.start.isoformat(), "end": billed.end.isoformat()},
         "invoice_date": billed.start.isoformat(),  # issued on (dated to) the period's start

@@ -18,7 +18,7 @@ from receivables import aws, clock, money
 from receivables.customers import storefront_upsert
 from receivables.errors import Conflict, NotFound
 from receivables.items import from_item, to_item
-from receivables.orders import customer_id_for
+from receivables.orders import customer_id_for, priced_lines_and_totals
 from receivables.outbox import new_event, outbox_put
 from receivables.pagination import filled_page
 from receivables.records import put_new, read
@@ -51,19 +51,8 @@ def due_index_keys(subscription_id: str, on: date) -> dict[str, str]:
 def stored_lines(items: tuple[OrderLineIn, ...], currency: str) -> list[dict[str, Any]]:
     from receivables.subscriptions.requests import price_items
 
-    priced = price_items(currency, items)
-    return [
-        {
-            "sku": line.sku,
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "tax_rate": line.tax_rate,
-            "discount_percent": line.discount_percent,
-            "net": line.net,
-        }
-        for line in priced.lines
-    ]
+    lines: list[dict[str, Any]] = priced_lines_and_totals(price_items(currency, items))["lines"]
+    return lines
 
 
 def create_subscription(
