@@ -7,6 +7,7 @@ On AWS it is the system clock. The local runtime moves it forward (simulated day
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _offset = timedelta(0)
 
@@ -31,6 +32,16 @@ def advance(by: timedelta) -> datetime:
 def iso(instant: datetime) -> str:
     """ISO 8601 UTC with a `Z`, millisecond precision: the contract's instant format."""
     return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse(instant: str) -> datetime:
+    """An instant as the contract writes it (`...Z`) or as Python does (`+00:00`)."""
+    return datetime.fromisoformat(instant.replace("Z", "+00:00"))
+
+
+def local_day(instant: str, zone: ZoneInfo) -> date:
+    """The calendar day an instant falls on where the seller is: what invoices and reports date by."""
+    return parse(instant).astimezone(zone).date()
 
 
 def reset() -> None:

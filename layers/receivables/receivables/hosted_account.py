@@ -5,11 +5,12 @@ fees and interest = account amount due; docs/decisions/0023-invoice-ledger.md)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from receivables.clock import local_day
 from receivables.credit_notes import list_credit_notes
 from receivables.invoicing.model import Invoice
 from receivables.payment_records import list_invoice_payments
@@ -57,7 +58,7 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
         for note in list_credit_notes(table_name, invoice.id)
     )
     refunds = tuple(
-        RefundEntry(occurred_on=_day(r["occurred_at"], zone), amount=Decimal(r["amount"]))
+        RefundEntry(occurred_on=local_day(r["occurred_at"], zone), amount=Decimal(r["amount"]))
         for r in list_invoice_payments(table_name, invoice.id)
         if r["entity"] == "refund"
     )
@@ -73,7 +74,3 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
         credit_notes=notes,
         refunds=refunds,
     )
-
-
-def _day(instant: str, zone: ZoneInfo) -> date:
-    return datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(zone).date()

@@ -137,9 +137,7 @@ def _invoice_record(
     now: datetime,
 ) -> dict[str, Any]:
     terms = int(order["payment_terms_days"])
-    supply_date = (
-        datetime.fromisoformat(order["created_at"].replace("Z", "+00:00")).astimezone(seller.zone).date()
-    )
+    supply_date = clock.local_day(order["created_at"], seller.zone)
     if order.get("period"):  # a subscription period: supplied from its first day (decisions/0026)
         supply_date = date.fromisoformat(order["period"]["start"])
     gross = order["totals"]["gross"]
@@ -277,7 +275,7 @@ def get_own_invoice(table_name: str, invoice_id: str, storefront_id: str) -> dic
 def days_to_pay(invoice: dict[str, Any]) -> int:
     """Whole days from issuing the invoice until now. Counted between instants: today's UTC date less the
     seller-local issue date went negative in the hours when the seller's day is ahead of UTC's."""
-    issued = datetime.fromisoformat(invoice["created_at"].replace("Z", "+00:00"))
+    issued = clock.parse(invoice["created_at"])
     return (clock.now() - issued).days
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from receivables import mailer
+from receivables import clock, mailer
 from receivables.customers import current_email
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.outbox import DomainEvent, new_event, outbox_put
@@ -67,7 +67,7 @@ class PaymentReceipt:
     def received_on(self, seller: SellerProfile) -> datetime | None:
         if not self.received_at:
             return None
-        return datetime.fromisoformat(self.received_at.replace("Z", "+00:00")).astimezone(seller.zone)
+        return clock.parse(self.received_at).astimezone(seller.zone)
 
 
 def send_payment_receipt(

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from receivables import aws, clock
+from receivables.clock import local_day
 from receivables.errors import NotFound
 from receivables.items import from_item, to_item
 from receivables.journal import (
@@ -123,10 +124,6 @@ class Projection:
     payment: PaymentRecord | None
     journal: JournalEntry
     statement: StatementLine
-
-
-def local_day(instant: str, zone: ZoneInfo) -> date:
-    return datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(zone).date()
 
 
 def local_today(zone: ZoneInfo) -> date:
