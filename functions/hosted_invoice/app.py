@@ -73,6 +73,30 @@ def view_invoice(token: LinkToken) -> Response[str]:
     return _html(200, page)
 
 
+@app.get(
+    "/c/<token>",
+    summary="The customer's page: all their invoices, payments, credit notes and subscriptions (HTML)",
+    description="The token is that of any of the customer's invoice links; every email carries it.",
+    tags=["Customer pages"],
+    responses=page_responses(),
+)
+def view_customer(token: LinkToken) -> Response[str]:
+    from receivables.customer_account import customer_account
+    from receivables.rendering.customer_page import render_customer_page
+    from receivables.rendering.hosted_page import render_message_page
+
+    settings = load(HostedPageSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    try:
+        invoice = get_invoice_by_token(settings.table_name, token)
+    except NotFound:
+        locale = _preferred_locale(app.current_event.headers.get("accept-language", ""))
+        return _html(404, render_message_page(None, locale, "not_found", back_url=None))
+    account = customer_account(settings.table_name, invoice, seller.zone)
+    today = clock.now().astimezone(seller.zone).date()
+    return _html(200, render_customer_page(account, seller.as_party(), settings.public_base_url, today))
+
+
 def _preferred_locale(accept_language: str) -> str:
     """German for browsers that ask for it first, English otherwise (the page has no invoice to go by)."""
     return "de" if accept_language.strip().lower().startswith("de") else "en"

@@ -58,6 +58,10 @@ def _credit_note(system: RunningSystem, invoice: dict[str, Any], amount: str, ke
     return dict(response.json())
 
 
+def _table(page: str, table_id: str) -> str:
+    return page.split(f'id="{table_id}"')[1].split("</table>")[0]
+
+
 def _plain(text: str) -> str:
     return text.replace("\xa0", " ")  # Babel puts a no-break space before the euro sign
 
@@ -156,3 +160,54 @@ def test_a_credit_note_is_emailed_with_its_pdf_and_the_page_adds_up(
     ).stdout
     assert note["number"] in rendered
     assert invoice["number"] in rendered
+
+
+def test_every_email_links_the_customer_page_listing_invoices_payments_credit_notes_and_subscriptions(
+    running_system: RunningSystem,
+) -> None:
+    """Issue #14: `GET /c/{token}` (the token in every email) shows everything the customer has."""
+    system = running_system
+    first = _invoice(system, "PORTAL-1", "de")
+    email = first["customer"]["email"]
+    body = load_event("http/create_order_body.json") | {"external_id": "PORTAL-2"}
+    body["customer"] = body["customer"] | {"locale": "de", "email": email}
+    second = system.invoice_of(system.post_order(body, key="PORTAL-2").json()["id"])
+    subscription_body = load_event("http/create_subscription_body.json") | {"external_id": "PORTAL-SUB"}
+    subscription_body["customer"] = subscription_body["customer"] | {"locale": "de", "email": email}
+    response = requests.post(
+        system.url("/subscriptions"),
+        json=subscription_body,
+        headers={"x-api-key": system.api_key, "Idempotency-Key": "PORTAL-SUB"},
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
+    system.pay_by_bank(first, "evt_portal_1", "42.82")
+    note = _credit_note(system, second, "10.00", "portal-credit")
+    system.settle()
+
+    emails = _emails_to(system, first)
+    links = {re.search(r"https?://\S+/c/[\w-]+", e["text"]).group(0) for e in emails}  # type: ignore[union-attr]
+    assert len(emails) >= 4  # two invoices, the receipt, the credit note
+    assert len(links) >= 2  # each invoice's emails carry its own token
+    subscription_invoice = system.get_json("/invoices", subscription_id=response.json()["id"])["items"][0]
+
+    for link in links:  # any of the customer's links opens the same account
+        page = requests.get(link, timeout=120)
+        assert page.status_code == 200, page.text
+        assert page.headers["cache-control"] == "no-store"
+        text = _plain(page.text)
+        assert "Ihr Kundenkonto" in text
+        tables = {
+            name: _table(text, name) for name in ("invoices", "payments", "credit-notes", "subscriptions")
+        }
+        for invoice in (first, second, subscription_invoice):
+            assert invoice["number"] in tables["invoices"]
+        assert first["number"] in tables["payments"]
+        assert "42,82 €" in tables["payments"]  # the bank payment on the first invoice
+        assert note["number"] in tables["credit-notes"]
+        assert "10,00 €" in tables["credit-notes"]
+        assert "1 × Pro plan" in tables["subscriptions"]
+        assert "monatlich" in tables["subscriptions"]
+
+    unknown = requests.get(system.url("/c/not-a-real-token-at-all-000000000"), timeout=120)
+    assert unknown.status_code == 404

@@ -11,7 +11,7 @@ from local_runtime.openapi import COMMITTED, build, render
 from local_runtime.template import Template
 from tests.support import REPOSITORY
 
-PAGE_ROUTES = {"/i/{token}", "/payment-plans/{token}", "/payment-plans/{token}/accept"}
+PAGE_ROUTES = {"/i/{token}", "/c/{token}", "/payment-plans/{token}", "/payment-plans/{token}/accept"}
 
 
 def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -44,7 +44,7 @@ def test_every_error_is_documented_as_problem_json_and_storefront_routes_need_a_
                     assert content == {"application/problem+json"}, (method, path, status)
                     schema = response["content"]["application/problem+json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Problem"}
-            public = path.startswith(("/webhooks/", "/i/", "/payment-plans/"))
+            public = path.startswith(("/webhooks/", "/i/", "/c/", "/payment-plans/"))
             assert ("security" not in operation) == public, (method, path)
             assert "422" in operation["responses"], (method, path)
     assert document["components"]["securitySchemes"]["apiKey"] == {

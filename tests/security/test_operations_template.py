@@ -195,6 +195,7 @@ def test_the_api_is_throttled_and_every_public_route_has_its_own_limit(template:
 
 PUBLIC_FUNCTIONS = ["HostedInvoiceFunction", "PaymentPlansFunction", "PaymentWebhooksFunction"]
 CREDIT_NOTES_OF_AN_INVOICE = {"Fn::Sub": "${ReceivablesTable.Arn}/index/gsi1"}
+RECORDS_OF_A_CUSTOMER = {"Fn::Sub": "${ReceivablesTable.Arn}/index/gsi3"}
 
 
 @pytest.mark.parametrize("function", PUBLIC_FUNCTIONS)
@@ -216,6 +217,10 @@ def test_public_functions_reach_only_their_keys_and_delete_nothing(
         if statement["Resource"] == CREDIT_NOTES_OF_AN_INVOICE and function == "HostedInvoiceFunction":
             # the page lists its invoice's credit notes: gsi1 queried under CREDITNOTES#<invoice> only
             assert (statement["Action"], prefixes) == ("dynamodb:Query", ["CREDITNOTES#*"])
+            continue
+        if statement["Resource"] == RECORDS_OF_A_CUSTOMER and function == "HostedInvoiceFunction":
+            # the customer page lists the customer's invoices and subscriptions: gsi3 under CUSTOMER#<id>
+            assert (statement["Action"], prefixes) == ("dynamodb:Query", ["CUSTOMER#*"])
             continue
         assert statement["Resource"] == {"Fn::GetAtt": ["ReceivablesTable", "Arn"]}  # no other index
         assert prefixes

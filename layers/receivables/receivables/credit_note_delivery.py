@@ -13,7 +13,7 @@ from decimal import Decimal
 from receivables import document_store, mailer
 from receivables.credit_notes import credit_note_document, get_credit_note
 from receivables.customers import current_email
-from receivables.invoices import get_invoice, hosted_url
+from receivables.invoices import customer_page_url, get_invoice, hosted_url
 from receivables.invoicing.model import Invoice
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
@@ -35,13 +35,16 @@ def email_credit_note(
     if remaining is None:
         remaining = Invoice.from_item(invoice).account_amount_due
 
+    link = hosted_url(base_url, invoice)
+
     def send() -> str:
         rendered = render_credit_note_email(
             credit_note_document(note, seller),
             invoice_number=note["invoice_number"],
             remaining=Decimal(remaining),
             credit=Decimal(note.get("credited_to_customer", 0)),
-            hosted_url=hosted_url(base_url, invoice),
+            hosted_url=link,
+            account_url=customer_page_url(link, invoice),
         )
         pdf = document_store.read(bucket, note["pdf_key"])
         attachment = Attachment(f"{note['number']}.pdf", document_store.PDF, pdf)

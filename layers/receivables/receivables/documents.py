@@ -89,6 +89,7 @@ class InvoiceDocument:
     amount_due: Decimal | None = None
     order_reference: str | None = None
     hosted_url: str | None = None
+    account_url: str | None = None  # the customer page: all their invoices, payments and subscriptions
     notes: tuple[str, ...] = field(default_factory=tuple)
     document_kind: DocumentKind = "invoice"
     corrects_invoice: str | None = None  # a credit note: the number of the invoice it corrects

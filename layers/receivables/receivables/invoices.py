@@ -349,6 +349,11 @@ def hosted_url(base_url: str, item: dict[str, Any]) -> str:
     return f"{base_url.rstrip('/')}/i/{item['hosted_token']}"
 
 
+def customer_page_url(invoice_url: str, item: dict[str, Any]) -> str:
+    """The customer page opened with this invoice's token (`/c/<token>` beside `/i/<token>`)."""
+    return invoice_url.removesuffix(f"/i/{item['hosted_token']}") + f"/c/{item['hosted_token']}"
+
+
 def to_document(item: dict[str, Any], seller: SellerProfile, hosted: str | None = None) -> InvoiceDocument:
     """The view model every renderer (PDF, email, hosted page) reads."""
     customer = item["customer"]
@@ -399,4 +404,5 @@ def to_document(item: dict[str, Any], seller: SellerProfile, hosted: str | None 
         amount_due=Decimal(item["amount_due"]),
         order_reference=item["external_id"],
         hosted_url=hosted,
+        account_url=customer_page_url(hosted, item) if hosted else None,
     )

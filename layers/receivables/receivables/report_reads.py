@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from receivables import aws
+from receivables.clock import local_day
 from receivables.errors import NotFound
 from receivables.items import from_item, to_item
 from receivables.journal import (
@@ -20,7 +21,7 @@ from receivables.journal import (
     entry_from_item,
     journal_csv,
 )
-from receivables.reporting import BUCKETS, CSV_CONTENT_TYPE, local_day
+from receivables.reporting import BUCKETS, CSV_CONTENT_TYPE
 
 _DAYS = Decimal("0.1")
 

@@ -65,6 +65,7 @@ def document_context(document: InvoiceDocument) -> dict[str, Any]:
         "total": format_money(document.gross, document.currency, locale),
         "amount_due": format_money(amount_due, document.currency, locale),
         "order_reference": document.order_reference,
+        "account_url": document.account_url,  # the customer page, linked in every email's footer
     }
 
 
@@ -161,7 +162,12 @@ def _payment_intro(texts: Mapping[str, str], receipt: PaymentReceipt, context: d
 
 
 def render_credit_note_email(
-    document: InvoiceDocument, invoice_number: str, remaining: Decimal, credit: Decimal, hosted_url: str
+    document: InvoiceDocument,
+    invoice_number: str,
+    remaining: Decimal,
+    credit: Decimal,
+    hosted_url: str,
+    account_url: str | None = None,
 ) -> RenderedEmail:
     """The credit note (`document`) for its invoice, with what the invoice still asks for afterwards."""
     texts, labels, locale = messages_for(document.locale), labels_for(document.locale), document.locale
@@ -181,6 +187,7 @@ def render_credit_note_email(
     values = {"credit_note": document.number, "number": invoice_number, "seller": document.seller.name}
     context = document_context(document) | {
         "hosted_url": hosted_url,
+        "account_url": account_url,
         "rows": rows,
         "credit_note": document.number,
         "invoice_number": invoice_number,

@@ -53,6 +53,7 @@ def render_hosted_invoice(
         "due_date": fmt.format_date(document.due_date, locale),
         "order_reference": document.order_reference,
         "pdf_url": pdf_url,
+        "account_url": document.account_url,
         "lines": [
             {
                 "position": line.position,
@@ -166,7 +167,11 @@ def render_message_page(
 
 
 def _page(name: str, document: InvoiceDocument | None, context: dict[str, Any], locale: str = "") -> str:
-    locale = locale or (document.locale if document else "en")
+    return render_page(name, locale or (document.locale if document else "en"), context)
+
+
+def render_page(name: str, locale: str, context: dict[str, Any]) -> str:
+    """A page template under pages/, given the locale's sentences and labels besides `context`."""
     values = {"texts": messages_for(locale), "labels": labels_for(locale), "locale": locale} | context
     return template(name).render(values)
 

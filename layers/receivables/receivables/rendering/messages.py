@@ -167,6 +167,31 @@ _DE: dict[str, str] = {
     "not_found_title": "Link ungültig",
     "not_found": "Dieser Rechnungslink ist ungültig oder abgelaufen. Bitte nutzen Sie den Link aus Ihrer "
     "E-Mail oder wenden Sie sich an uns.",
+    # the customer page (GET /c/{token}) and its link in every email
+    "customer_page_title": "Ihr Kundenkonto bei {seller}",
+    "customer_page_intro": "Guten Tag {name}, hier sehen Sie Ihre Rechnungen, Zahlungen, Korrekturen und "
+    "Abonnements.",
+    "customer_nothing_open": "Sie haben keine offenen Rechnungen. Vielen Dank!",
+    "customer_invoices_heading": "Rechnungen",
+    "customer_payments_heading": "Zahlungen und Erstattungen",
+    "customer_subscriptions_heading": "Abonnements",
+    "customer_latest_only": "Es werden die letzten {count} Rechnungen gezeigt.",
+    "column_invoice": "Rechnung",
+    "column_due_date": "Fällig am",
+    "column_total": "Gesamt",
+    "column_open": "Offen",
+    "column_kind": "Art",
+    "column_interval": "Abrechnung",
+    "movement_payment": "Zahlung",
+    "movement_refund": "Erstattung",
+    "interval_month": "monatlich",
+    "interval_year": "jährlich",
+    "interval_months": "alle {count} Monate",
+    "interval_years": "alle {count} Jahre",
+    "subscription_status_active": "Aktiv",
+    "subscription_status_paused": "Pausiert",
+    "subscription_status_canceled": "Beendet",
+    "account_link": "Alle Ihre Rechnungen, Zahlungen und Abonnements",
 }
 
 _EN: dict[str, str] = {
@@ -311,6 +336,30 @@ _EN: dict[str, str] = {
     "not_found_title": "Link not valid",
     "not_found": "This invoice link is not valid or has expired. Please use the link in your email or "
     "contact us.",
+    # the customer page (GET /c/{token}) and its link in every email
+    "customer_page_title": "Your account with {seller}",
+    "customer_page_intro": "Hello {name}, here are your invoices, payments, corrections and subscriptions.",
+    "customer_nothing_open": "You have no open invoices. Thank you!",
+    "customer_invoices_heading": "Invoices",
+    "customer_payments_heading": "Payments and refunds",
+    "customer_subscriptions_heading": "Subscriptions",
+    "customer_latest_only": "The latest {count} invoices are shown.",
+    "column_invoice": "Invoice",
+    "column_due_date": "Due",
+    "column_total": "Total",
+    "column_open": "Open",
+    "column_kind": "Kind",
+    "column_interval": "Billing",
+    "movement_payment": "Payment",
+    "movement_refund": "Refund",
+    "interval_month": "monthly",
+    "interval_year": "yearly",
+    "interval_months": "every {count} months",
+    "interval_years": "every {count} years",
+    "subscription_status_active": "Active",
+    "subscription_status_paused": "Paused",
+    "subscription_status_canceled": "Ended",
+    "account_link": "All your invoices, payments and subscriptions",
 }
 
 MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
