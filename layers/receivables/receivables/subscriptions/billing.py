@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from receivables import aws, clock
+from receivables.customers import read_customer
 from receivables.intake import OrderLineIn
 from receivables.invoices import IssuedInvoice, invoice_id_for, issue_invoice
 from receivables.items import from_item, to_item
@@ -26,6 +27,10 @@ from receivables.subscriptions.calendar import describe, period
 from receivables.subscriptions.requests import price_items
 
 _IDS = uuid.UUID("5d1e2a9c-7b3f-4e08-8c61-2f4a9b0d6e73")
+
+
+# What an invoice prints of its customer (the order's snapshot, orders._customer_snapshot).
+CONTACT_FIELDS = ("email", "name", "locale", "vat_id", "address")
 
 
 def period_order_id(subscription_id: str, index: int) -> str:
@@ -59,8 +64,14 @@ def _is_due(subscription: dict[str, Any], today: date) -> bool:
     return date.fromisoformat(next_date) <= today
 
 
-def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
-    """The order-like record that bills period `index`: items named with the period, then prorations."""
+def period_order(
+    subscription: dict[str, Any], index: int, customer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The order-like record that bills period `index`: items named with the period, then prorations.
+
+    `customer` is the customer's current record: a period's invoice is addressed as the customer is
+    when it is issued (an address finance changed since the subscription began), like an order's.
+    """
     billed = period(
         date.fromisoformat(subscription["anchor_date"]),
         subscription["interval"],
@@ -68,7 +79,8 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
         index,
     )
     currency = subscription["currency"]
-    locale = subscription["customer"].get("locale", "en")
+    billed_to = billing_contact(customer, subscription["customer"])
+    locale = billed_to.get("locale", "en")
     lines = [
         line | {"description": f"{line['description']} – {describe(billed, locale)}"}
         for line in subscription["items"]
@@ -86,7 +98,7 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
         "storefront_id": subscription["storefront_id"],
         "external_id": f"{subscription['external_id']}/{index + 1}",
         "customer_id": subscription["customer_id"],
-        "customer": subscription["customer"],
+        "customer": billed_to,
         "currency": currency,
         "payment_terms_days": int(subscription["payment_terms_days"]),
         **priced_lines_and_totals(priced),
@@ -96,6 +108,15 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
         "created_at": now,
         "gsi3pk": f"CUSTOMER#{subscription['customer_id']}",
         "gsi3sk": f"ORDER#{now}#{order_id}",
+    }
+
+
+def billing_contact(customer: dict[str, Any] | None, as_subscribed: dict[str, Any]) -> dict[str, Any]:
+    """Who an invoice is issued to: the customer's current contact data, else the subscription's."""
+    if customer is None:
+        return as_subscribed
+    return {name: customer.get(name, as_subscribed.get(name)) for name in CONTACT_FIELDS} | {
+        "vat_id": customer.get("vat_id")  # removed by finance: no longer printed
     }
 
 
@@ -109,7 +130,7 @@ def bill_due_periods(
         if subscription is None or not _is_due(subscription, today):
             return issued
         index = int(subscription["next_period"])
-        order = period_order(subscription, index)
+        order = period_order(subscription, index, read_customer(table, subscription["customer_id"]))
 
         def decide(current: dict[str, Any], index: int = index, order: dict[str, Any] = order) -> Any:
             if not _is_due(current, today) or int(current["next_period"]) != index:
