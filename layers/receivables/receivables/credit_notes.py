@@ -22,7 +22,6 @@ from receivables.credit_note_pricing import CreditNoteRequest as CreditNoteReque
 from receivables.credit_note_pricing import PricedCredit, price_credit_note, settle_credit
 from receivables.documents import InvoiceDocument
 from receivables.errors import Conflict
-from receivables.intake import format_rate
 from receivables.invoices import days_to_pay, get_invoice, to_document
 from receivables.invoicing import store
 from receivables.invoicing.ledger import Balance, balance_of, status_for
@@ -32,6 +31,7 @@ from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import DomainEvent, new_event
 from receivables.payment_records import credit_update
+from receivables.pricing import format_rate
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 

@@ -20,7 +20,8 @@ from receivables.outbox import new_event, outbox_put
 if TYPE_CHECKING:
     # Only for annotations: intake's models and validators (email, country, VAT) cost cold-start time in
     # every function that needs nothing here but a key (invoices imports order_key).
-    from receivables.intake import OrderRequest, PricedOrder
+    from receivables.intake import OrderRequest
+    from receivables.pricing import PricedOrder
 
 _IDS = uuid.UUID("6f1c8f43-8f0e-4d55-9a43-3c1f0d8a3b10")
 _CUSTOMER_ATTEMPTS = 10
@@ -43,7 +44,8 @@ def accept_order(
     table_name: str, order: OrderRequest, priced: PricedOrder, storefront_id: str, idempotency_key: str
 ) -> dict[str, Any]:
     """Stores the order once and returns the 201 body."""
-    from receivables.intake import totals_json  # the caller (orders_api) has imported intake already
+    # the caller (orders_api) has imported pricing already
+    from receivables.pricing import stored_tax_entry, totals_json
 
     now = clock.iso(clock.now())
     order_id = order_id_for(storefront_id, idempotency_key)
@@ -68,6 +70,7 @@ def accept_order(
                 "tax_rate": line.tax_rate,
                 "discount_percent": line.discount_percent,
                 "net": line.net,
+                "vat_category": line.vat_category,  # decided (decisions/0027)
             }
             for line in priced.lines
         ],
@@ -75,7 +78,7 @@ def accept_order(
             "net": priced.net,
             "tax": priced.tax,
             "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+            "tax_breakdown": [stored_tax_entry(t) for t in priced.tax_breakdown],
         },
         "created_at": now,
         "gsi3pk": f"CUSTOMER#{customer_id}",

@@ -19,6 +19,7 @@ from receivables.intake import OrderLineIn
 from receivables.invoices import IssuedInvoice, invoice_id_for, issue_invoice
 from receivables.items import from_item, to_item
 from receivables.orders import order_key
+from receivables.pricing import stored_tax_entry
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 from receivables.subscriptions import store
@@ -98,6 +99,7 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
                 "tax_rate": line.tax_rate,
                 "discount_percent": line.discount_percent,
                 "net": line.net,
+                "vat_category": line.vat_category,
             }
             for line in priced.lines
         ],
@@ -105,7 +107,7 @@ def period_order(subscription: dict[str, Any], index: int) -> dict[str, Any]:
             "net": priced.net,
             "tax": priced.tax,
             "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+            "tax_breakdown": [stored_tax_entry(t) for t in priced.tax_breakdown],
         },
         "subscription_id": subscription["id"],
         "period": {"start": billed.start.isoformat(), "end": billed.end.isoformat()},

@@ -60,6 +60,7 @@ def stored_lines(items: tuple[OrderLineIn, ...], currency: str) -> list[dict[str
             "tax_rate": line.tax_rate,
             "discount_percent": line.discount_percent,
             "net": line.net,
+            "vat_category": line.vat_category,
         }
         for line in priced.lines
     ]
