@@ -185,6 +185,7 @@ def _public_order(item: dict[str, Any]) -> dict[str, Any]:
                 "tax_rate": _plain(line["tax_rate"]),
                 "discount_percent": _plain(line["discount_percent"]),
                 "net": amount(line["net"]),
+                "vat_category": line.get("vat_category", "S"),  # decided (decisions/0027)
             }
             for line in item["lines"]
         ],
@@ -195,6 +196,7 @@ def _public_order(item: dict[str, Any]) -> dict[str, Any]:
             "gross": amount(totals["gross"]),
             "tax_breakdown": [
                 {"rate": _plain(t["rate"]), "net": amount(t["net"]), "tax": amount(t["tax"])}
+                | {"category": t.get("category", "S"), "exemption_code": t.get("exemption_code")}
                 for t in totals["tax_breakdown"]
             ],
         },
