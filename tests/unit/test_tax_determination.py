@@ -5,6 +5,7 @@ per (category, rate)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -251,3 +252,44 @@ def test_the_rates_come_from_the_data_package_as_exact_decimals() -> None:
     assert len(eu_member_states()) == 27
     assert "GR" in eu_member_states()
     assert "GB" not in eu_member_states()
+
+
+def test_a_credit_note_carries_the_vat_category_of_the_invoice_it_corrects() -> None:
+    from receivables.credit_note_pricing import parse_credit_note, price_credit_note
+    from receivables.credit_notes import _credit_note_record
+
+    invoice = {
+        "id": "inv_1",
+        "number": "2026-000001",
+        "seller_id": "default",
+        "storefront_id": "shop",
+        "customer_id": "cus_1",
+        "customer": {"name": "Wiener Handels GmbH"},
+        "supply_date": "2026-12-01",
+        "totals": {
+            "tax_breakdown": [
+                {
+                    "rate": Decimal(0),
+                    "net": Decimal(50),
+                    "tax": Decimal(0),
+                    "category": "K",
+                    "exemption_code": "VATEX-EU-IC",
+                }
+            ]
+        },
+    }
+    request = parse_credit_note(json.dumps({"amount": "10.00", "reason": "Beschädigt"}))
+    priced = price_credit_note(request, "EUR", [Decimal(0)], Decimal(50))
+
+    record = _credit_note_record(
+        "cn_1", "GS-2026-000001", invoice, request, priced, date(2026, 12, 2), "finance"
+    )
+
+    assert record["lines"][0]["vat_category"] == "K"
+    assert record["totals"]["tax_breakdown"][0] | {"net": None} == {
+        "rate": Decimal(0),
+        "net": None,
+        "tax": Decimal("0.00"),
+        "category": "K",
+        "exemption_code": "VATEX-EU-IC",
+    }

@@ -128,6 +128,11 @@ def _credit_note_record(
     issue_date: date,
     actor: str,
 ) -> dict[str, Any]:
+    # A correction carries the VAT category of what it corrects: the invoice's, by rate (decisions/0027).
+    vat_by_rate: dict[Decimal, dict[str, Any]] = {}
+    for entry in invoice["totals"]["tax_breakdown"]:
+        code = {"exemption_code": entry["exemption_code"]} if entry.get("exemption_code") else {}
+        vat_by_rate.setdefault(Decimal(entry["rate"]), {"category": entry.get("category", "S")} | code)
     return credit_note_key(credit_note_id) | {
         "entity": CREDIT_NOTE_ENTITY,
         "id": credit_note_id,
@@ -151,6 +156,7 @@ def _credit_note_record(
                 "discount_percent": Decimal(0),
                 "tax_rate": line.tax_rate,
                 "net": line.net,
+                "vat_category": vat_by_rate.get(line.tax_rate, {}).get("category", "S"),
             }
             for line in priced.lines
         ],
@@ -158,7 +164,10 @@ def _credit_note_record(
             "net": priced.net,
             "tax": priced.tax,
             "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+            "tax_breakdown": [
+                {"rate": t.rate, "net": t.net, "tax": t.tax} | vat_by_rate.get(t.rate, {})
+                for t in priced.tax_breakdown
+            ],
         },
         "gross": priced.gross,
         "reason": request.reason,
