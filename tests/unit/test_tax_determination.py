@@ -293,3 +293,17 @@ def test_a_credit_note_carries_the_vat_category_of_the_invoice_it_corrects() -> 
         "category": "K",
         "exemption_code": "VATEX-EU-IC",
     }
+
+
+def test_subscription_items_are_decided_for_the_stored_customer_and_named_as_items() -> None:
+    from receivables.tax.lines import decide_for_customer
+
+    items = parse_order(json.dumps(order("DE", None, [{"unit_price": "9", "tax_rate": "16"}]))).lines
+    austrian = {"address": {"country": "AT"}, "vat_id": VALID_VAT_IDS["AT"]}
+
+    with pytest.raises(InvalidRequest) as refused:
+        decide_for_customer(items, {"address": {"country": "DE"}}, seller(), "items")
+    assert [error.field for error in refused.value.errors] == ["items[0].tax_rate"]
+    unrated = tuple(line.model_copy(update={"tax_rate": None}) for line in items)
+    decided = decide_for_customer(unrated, austrian, seller(default_supply_type="services"), "items")
+    assert [(line.vat_category, line.tax_rate) for line in decided] == [("AE", 0)]
