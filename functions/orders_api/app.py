@@ -17,10 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from receivables import aws
 from receivables.http import API_KEY, IdempotencyKey, create_api, documented, json_response, require_caller
-from receivables.intake import OrderRequest, PricedOrder, price_order
+from receivables.intake import OrderRequest
 from receivables.observability import logger, metrics
 from receivables.orders import accept_order, get_order
+from receivables.pricing import PricedOrder, price_order
+from receivables.seller import load_seller_profile
 from receivables.settings import OrdersSettings, load
+from receivables.tax.lines import decide_order
 
 app = create_api()
 IDEMPOTENCY = IdempotencyConfig(
@@ -62,9 +65,12 @@ def _accept_once() -> Any:
 def create_order(order: Annotated[OrderRequest, Body()], idempotency_key: IdempotencyKey) -> Response[str]:
     caller = require_caller(app, "orders")
     idempotency_key = idempotency_key.strip()
-    priced = price_order(order)
     # The same key with a semantically different order is a conflict; key order and whitespace are not.
     canonical = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Each line's VAT category and rate are decided here; a rate that differs from the decision is a 422.
+    priced = price_order(
+        decide_order(order, load_seller_profile(load(OrdersSettings).seller_profile_parameter))
+    )
     request = {
         "storefront_id": caller.storefront_id,
         "idempotency_key": idempotency_key,

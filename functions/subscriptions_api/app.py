@@ -24,6 +24,7 @@ from receivables.settings import SubscriptionsSettings, load
 from receivables.subscriptions import lifecycle, store
 from receivables.subscriptions.billing import bill_due_periods
 from receivables.subscriptions.requests import Cancellation, SubscriptionChange, SubscriptionRequest
+from receivables.tax.lines import decide_for_customer
 
 app = create_api()
 SubscriptionId = Annotated[str, Path(max_length=200)]
@@ -76,6 +77,10 @@ def create_subscription(
 ) -> Response[str]:
     caller = require_caller(app, "orders")
     canonical = json.dumps(subscription.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Each item's VAT is decided like an order line's (decisions/0027): a rate that differs is a 422.
+    customer = subscription.customer.model_dump(mode="json")
+    items = decide_for_customer(subscription.items, customer, _seller(), "items")
+    subscription = subscription.model_copy(update={"items": items})
     request = {
         "storefront_id": caller.storefront_id,
         "idempotency_key": idempotency_key.strip(),
@@ -153,8 +158,11 @@ def _own(subscription_id: str) -> tuple[str, str]:
 def change_subscription(
     subscription_id: SubscriptionId, change: Annotated[SubscriptionChange, Body()]
 ) -> Response[str]:
-    table, _ = _own(subscription_id)
-    today = _today(_seller())
+    table, storefront_id = _own(subscription_id)
+    seller = _seller()
+    today = _today(seller)
+    customer = store.get_subscription(table, subscription_id, storefront_id)["customer"]
+    change = change.model_copy(update={"items": decide_for_customer(change.items, customer, seller, "items")})
     item = lifecycle.change_items(table, subscription_id, change, today)
     return json_response(200, store.public_subscription(item, today))
 

@@ -32,7 +32,9 @@ def test_the_contract_example_is_priced_and_stored_once(running_system: RunningS
         "net": "35.98",
         "tax": "6.84",
         "gross": "42.82",
-        "tax_breakdown": [{"rate": "19", "net": "35.98", "tax": "6.84"}],
+        "tax_breakdown": [
+            {"rate": "19", "net": "35.98", "tax": "6.84", "category": "S", "exemption_code": None}
+        ],
     }
     assert first.json()["status"] == "received"
     assert replay.status_code == 201

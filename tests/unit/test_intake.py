@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from receivables.errors import FieldError, InvalidRequest, field_path
-from receivables.intake import ORDER_EXAMPLE, OrderRequest, format_rate, parse_order, price_order, totals_json
+from receivables.intake import ORDER_EXAMPLE, OrderRequest, parse_order
 from receivables.money import from_minor_units, minor_digits
+from receivables.pricing import format_rate, price_order, totals_json
 
 repeatable = settings(derandomize=True, database=None, deadline=None, max_examples=150)
 
@@ -75,7 +76,9 @@ def test_the_contract_example_is_accepted_and_totals_match() -> None:
         "net": "35.98",
         "tax": "6.84",
         "gross": "42.82",
-        "tax_breakdown": [{"rate": "19", "net": "35.98", "tax": "6.84"}],
+        "tax_breakdown": [
+            {"rate": "19", "net": "35.98", "tax": "6.84", "category": "S", "exemption_code": None}
+        ],
     }
 
 
@@ -121,7 +124,9 @@ def test_tax_is_computed_per_rate_on_the_sum_of_line_nets() -> None:
 
     totals = totals_of(body)
 
-    assert totals["tax_breakdown"] == [{"rate": "19", "net": "0.09", "tax": "0.02"}]
+    assert totals["tax_breakdown"] == [
+        {"rate": "19", "net": "0.09", "tax": "0.02", "category": "S", "exemption_code": None}
+    ]
     assert (totals["net"], totals["tax"], totals["gross"]) == ("0.09", "0.02", "0.11")
 
 
@@ -139,9 +144,9 @@ def test_breakdown_groups_equal_rates_and_lists_the_highest_first() -> None:
     totals = totals_of(body)
 
     assert totals["tax_breakdown"] == [
-        {"rate": "19", "net": "143.75", "tax": "27.31"},
-        {"rate": "7", "net": "30.00", "tax": "2.10"},
-        {"rate": "5.5", "net": "5.00", "tax": "0.28"},
+        {"rate": "19", "net": "143.75", "tax": "27.31", "category": "S", "exemption_code": None},
+        {"rate": "7", "net": "30.00", "tax": "2.10", "category": "S", "exemption_code": None},
+        {"rate": "5.5", "net": "5.00", "tax": "0.28", "category": "S", "exemption_code": None},
     ]
     assert (totals["net"], totals["tax"], totals["gross"]) == ("178.75", "29.69", "208.44")
 

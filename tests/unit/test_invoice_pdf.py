@@ -25,13 +25,14 @@ from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import OutputProducer
 from PIL import Image
 
-from receivables.documents import InvoiceDocument, Locale, Party, PostalAddress
+from receivables.documents import InvoiceDocument, Locale, Party, PostalAddress, VatCategory
 from receivables.rendering import invoice_pdf, pdf_fonts
 from receivables.rendering.formatting import format_date, format_decimal, format_money, format_percent
 from receivables.rendering.invoice_layout import fit_text, paginate, wrap_text
 from receivables.rendering.invoice_pdf import UndrawableTextError, render_invoice_pdf
-from receivables.rendering.labels import LABELS, reverse_charge_applies
+from receivables.rendering.labels import EXEMPTION_NOTES, LABELS, exemption_notes
 from receivables.rendering.samples import sample_invoice_document, sample_lines, tax_breakdown
+from receivables.tax.categories import exemption_code
 
 POPPLER = {tool: shutil.which(tool) or "" for tool in ("pdftotext", "pdftoppm", "pdfinfo", "pdffonts")}
 needs_poppler = pytest.mark.skipif(not all(POPPLER.values()), reason="poppler-utils not installed")
@@ -267,40 +268,63 @@ def test_sizes_stay_small(ten_lines: bytes, three_hundred_lines: bytes) -> None:
     assert len(three_hundred_lines) < 120_000
 
 
-@needs_poppler
-def test_a_reverse_charge_invoice_says_who_owes_the_tax() -> None:
-    domestic = sample_invoice_document(2)
-    vienna = PostalAddress(line1="Mariahilfer Straße 1", postal_code="1060", city="Wien", country="AT")
-    buyer = Party(name="Wiener Handels GmbH", address=vienna, vat_id="ATU13585627")
-    lines = tuple(dataclasses.replace(line, tax_rate=Decimal(0)) for line in domestic.lines)
-    taxes = tax_breakdown(lines)
-    document = dataclasses.replace(
-        domestic, buyer=buyer, lines=lines, tax_breakdown=taxes, tax=Decimal("0.00"), gross=domestic.net
+def _zero_rated(document: InvoiceDocument, category: VatCategory, buyer: Party) -> InvoiceDocument:
+    lines = tuple(
+        dataclasses.replace(line, tax_rate=Decimal(0), vat_category=category) for line in document.lines
+    )
+    taxes = tuple(
+        dataclasses.replace(t, category=category, exemption_code=exemption_code(category))
+        for t in tax_breakdown(lines)
+    )
+    return dataclasses.replace(
+        document, buyer=buyer, lines=lines, tax_breakdown=taxes, tax=Decimal("0.00"), gross=document.net
     )
 
-    text = "".join(page_texts(render_invoice_pdf(document)))
 
-    assert reverse_charge_applies(document)
-    assert not reverse_charge_applies(domestic)
-    assert "Steuerschuldnerschaft des Leistungsempfängers" in text
-    assert "Österreich" in text
-    assert "USt-IdNr. ATU13585627" in text
+@needs_poppler
+@pytest.mark.parametrize(
+    ("category", "locale", "words"),
+    [
+        ("K", "de", "§ 4 Nr. 1b i. V. m. § 6a UStG"),
+        ("K", "en", "intra-Community supply of goods"),
+        ("AE", "de", "Steuerschuldnerschaft des Leistungsempfängers"),
+        ("AE", "en", "the recipient is liable for the VAT"),
+        ("G", "de", "§ 4 Nr. 1a i. V. m. § 6 UStG"),
+        ("G", "en", "export delivery"),
+    ],
+)
+def test_an_invoice_without_vat_says_why_in_its_language(
+    category: VatCategory, locale: Locale, words: str
+) -> None:
+    vienna = PostalAddress(line1="Mariahilfer Straße 1", postal_code="1060", city="Wien", country="AT")
+    buyer = Party(name="Wiener Handels GmbH", address=vienna, vat_id="ATU13585627")
+    document = _zero_rated(sample_invoice_document(2, locale=locale), category, buyer)
+
+    text = " ".join(" ".join(page_texts(render_invoice_pdf(document))).split())
+
+    assert words in text
+    assert "ATU13585627" in text  # both VAT ids are on it (§ 14a (1), (3) UStG)
 
 
-def test_reverse_charge_needs_a_foreign_eu_business_and_zero_rates() -> None:
-    document = sample_invoice_document(2)
-    zero_rated = tuple(dataclasses.replace(line, tax_rate=Decimal(0)) for line in document.lines)
-    in_austria = dataclasses.replace(document.buyer.address, country="AT")
-    in_switzerland = dataclasses.replace(document.buyer.address, country="CH")
+def test_only_the_categories_on_the_invoice_print_a_note() -> None:
+    domestic = sample_invoice_document(2)
+    export = _zero_rated(domestic, "G", domestic.buyer)
+    mixed = dataclasses.replace(
+        export, lines=(*export.lines, dataclasses.replace(domestic.lines[0], vat_category="E"))
+    )
 
-    def with_buyer(address: PostalAddress, vat_id: str | None) -> InvoiceDocument:
-        buyer = dataclasses.replace(document.buyer, address=address, vat_id=vat_id)
-        return dataclasses.replace(document, buyer=buyer, lines=zero_rated)
+    assert exemption_notes(domestic) == []
+    assert exemption_notes(export) == [EXEMPTION_NOTES["de"]["G"]]
+    assert exemption_notes(mixed) == [EXEMPTION_NOTES["de"]["G"], EXEMPTION_NOTES["de"]["E"]]
+    assert exemption_notes(dataclasses.replace(export, locale="en")) == [EXEMPTION_NOTES["en"]["G"]]
 
-    assert reverse_charge_applies(with_buyer(in_austria, "ATU13585627"))
-    assert not reverse_charge_applies(with_buyer(in_austria, None))
-    assert not reverse_charge_applies(with_buyer(in_switzerland, "CHE-123.456.789"))
-    assert not reverse_charge_applies(with_buyer(document.buyer.address, "DE136695976"))
+
+def test_every_exemption_note_is_drawn_by_the_shared_font_subsets() -> None:
+    """A note with a character outside the subsets would make every such invoice 30x slower."""
+    _, charset = invoice_pdf._shared_fonts()
+    for notes in EXEMPTION_NOTES.values():
+        assert set(notes) == {"AE", "K", "G", "O", "E"}
+        assert all(charset.issuperset(note) for note in notes.values())
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from receivables import json_body, money
 from receivables.errors import FieldError, InvalidRequest
-from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent, TaxBreakdown, format_rate
+from receivables.intake import MAX_QUANTITY, MAX_UNIT_PRICE, DecimalInput, Percent
 from receivables.invoicing.ledger import Balance
+from receivables.pricing import TaxBreakdown, format_rate
 
 MAX_CREDIT_LINES = 100
 MAX_REASON_LENGTH = 500

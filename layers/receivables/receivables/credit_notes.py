@@ -22,7 +22,6 @@ from receivables.credit_note_pricing import CreditNoteRequest as CreditNoteReque
 from receivables.credit_note_pricing import PricedCredit, price_credit_note, settle_credit
 from receivables.documents import InvoiceDocument
 from receivables.errors import Conflict
-from receivables.intake import format_rate
 from receivables.invoices import days_to_pay, get_invoice, to_document
 from receivables.invoicing import store
 from receivables.invoicing.ledger import Balance, balance_of, status_for
@@ -32,6 +31,7 @@ from receivables.items import from_item, to_item
 from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import DomainEvent, new_event
 from receivables.payment_records import credit_update
+from receivables.pricing import format_rate
 from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 
@@ -128,6 +128,11 @@ def _credit_note_record(
     issue_date: date,
     actor: str,
 ) -> dict[str, Any]:
+    # A correction carries the VAT category of what it corrects: the invoice's, by rate (decisions/0027).
+    vat_by_rate: dict[Decimal, dict[str, Any]] = {}
+    for entry in invoice["totals"]["tax_breakdown"]:
+        code = {"exemption_code": entry["exemption_code"]} if entry.get("exemption_code") else {}
+        vat_by_rate.setdefault(Decimal(entry["rate"]), {"category": entry.get("category", "S")} | code)
     return credit_note_key(credit_note_id) | {
         "entity": CREDIT_NOTE_ENTITY,
         "id": credit_note_id,
@@ -151,6 +156,7 @@ def _credit_note_record(
                 "discount_percent": Decimal(0),
                 "tax_rate": line.tax_rate,
                 "net": line.net,
+                "vat_category": vat_by_rate.get(line.tax_rate, {}).get("category", "S"),
             }
             for line in priced.lines
         ],
@@ -158,7 +164,10 @@ def _credit_note_record(
             "net": priced.net,
             "tax": priced.tax,
             "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+            "tax_breakdown": [
+                {"rate": t.rate, "net": t.net, "tax": t.tax} | vat_by_rate.get(t.rate, {})
+                for t in priced.tax_breakdown
+            ],
         },
         "gross": priced.gross,
         "reason": request.reason,

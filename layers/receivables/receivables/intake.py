@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from functools import cache
-from typing import Annotated, Literal, Self, TypedDict, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,10 +25,13 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails
 
 from receivables import json_body
-from receivables.money import MONEY_CONTEXT, format_amount, is_invoicing_currency, minor_digits, quantize
+from receivables.documents import VatCategory
+from receivables.money import is_invoicing_currency, minor_digits
+from receivables.tax.categories import SupplyType, TaxCategory
 
 Locale = Literal["de", "en"]
 
@@ -271,8 +273,16 @@ class OrderLineIn(BaseModel):
     quantity: Annotated[DecimalInput, Field(gt=0, le=MAX_QUANTITY, decimal_places=3)]
     # Decimal places depend on the order's currency: checked by OrderRequest.
     unit_price: Annotated[DecimalInput, Field(ge=0, le=MAX_UNIT_PRICE)]
-    tax_rate: Percent
+    # Decided by receivables.tax from the parties and the line (decisions/0027): optional, and when given
+    # it must be what the system decides. `vat_category` is never read from the body (always None there);
+    # the determination sets it, and stored lines bring it back (model_construct skips validation).
+    tax_rate: Percent | None = None
+    tax_category: TaxCategory = "standard"
+    supply_type: SupplyType | None = None  # default: the seller profile's `default_supply_type`
     discount_percent: Percent = Decimal(0)
+    vat_category: Annotated[SkipJsonSchema[VatCategory | None], BeforeValidator(lambda _: None)] = Field(
+        default=None, exclude=True
+    )
 
 
 # The contract's own example: openapi.json shows it, and the fuzzer starts from it.
@@ -321,108 +331,3 @@ def parse_order(body: str | bytes | None) -> OrderRequest:
     A missing or malformed body, or JSON that is not an object, is one error on the field "body".
     """
     return json_body.validated(OrderRequest, body)
-
-
-# Pricing. Each line's net is rounded to the minor unit (it is printed on the invoice); VAT is then
-# computed once per rate on the sum of that rate's line nets, as German/EU invoicing expects, so the
-# invoice's VAT equals rate x printed net and never drifts by a cent per line (ADR 0003).
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    sku: str
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal
-    discount_percent: Decimal
-    net: Decimal  # quantity x unit_price less discount, rounded to the minor unit
-
-
-@dataclass(frozen=True)
-class TaxBreakdown:
-    rate: Decimal
-    net: Decimal  # sum of the line nets at this rate
-    tax: Decimal  # rate applied to that sum, rounded once
-
-
-@dataclass(frozen=True)
-class PricedOrder:
-    currency: str
-    lines: tuple[PricedLine, ...]
-    tax_breakdown: tuple[TaxBreakdown, ...]  # highest rate first
-    net: Decimal
-    tax: Decimal
-    gross: Decimal
-
-
-def line_net(line: OrderLineIn, currency: str) -> Decimal:
-    """quantity x unit_price x (1 - discount/100), rounded half-up to the currency's minor unit."""
-    with localcontext(MONEY_CONTEXT):  # exact: the field bounds keep every product within its precision
-        return quantize(line.quantity * line.unit_price * (100 - line.discount_percent) / 100, currency)
-
-
-def price_order(order: OrderRequest) -> PricedOrder:
-    currency = order.currency
-    lines = tuple(
-        PricedLine(
-            sku=line.sku,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            tax_rate=line.tax_rate,
-            discount_percent=line.discount_percent,
-            net=line_net(line, currency),
-        )
-        for line in order.lines
-    )
-    with localcontext(MONEY_CONTEXT):
-        net_by_rate: dict[Decimal, Decimal] = {}  # Decimal("19") and Decimal("19.0") are one key
-        for line in lines:
-            net_by_rate[line.tax_rate] = net_by_rate.get(line.tax_rate, Decimal(0)) + line.net
-        tax_breakdown = tuple(
-            TaxBreakdown(rate, net=quantize(base, currency), tax=quantize(base * rate / 100, currency))
-            for rate, base in sorted(net_by_rate.items(), reverse=True)
-        )
-        net = quantize(sum((line.net for line in lines), Decimal(0)), currency)
-        tax = quantize(sum((entry.tax for entry in tax_breakdown), Decimal(0)), currency)
-        gross = quantize(net + tax, currency)
-    return PricedOrder(currency, lines, tax_breakdown, net=net, tax=tax, gross=gross)
-
-
-def format_rate(rate: Decimal) -> str:
-    """A tax rate as the API shows it: "19", "7", "5.5" (no trailing zeros, no exponent)."""
-    return format(rate.normalize(), "f")
-
-
-class TaxBreakdownJson(TypedDict):
-    rate: str
-    net: str
-    tax: str
-
-
-class TotalsJson(TypedDict):
-    currency: str
-    net: str
-    tax: str
-    gross: str
-    tax_breakdown: list[TaxBreakdownJson]
-
-
-def totals_json(priced: PricedOrder) -> TotalsJson:
-    """The contract's `totals` object, money as strings with exactly the currency's minor digits."""
-    currency = priced.currency
-    return {
-        "currency": currency,
-        "net": format_amount(priced.net, currency),
-        "tax": format_amount(priced.tax, currency),
-        "gross": format_amount(priced.gross, currency),
-        "tax_breakdown": [
-            {
-                "rate": format_rate(entry.rate),
-                "net": format_amount(entry.net, currency),
-                "tax": format_amount(entry.tax, currency),
-            }
-            for entry in priced.tax_breakdown
-        ],
-    }

@@ -198,6 +198,7 @@ def _issued_event_data(invoice: dict[str, Any]) -> dict[str, Any]:
                 "rate": format(t["rate"].normalize(), "f"),
                 "net": money.format_amount(t["net"], currency),
                 "tax": money.format_amount(t["tax"], currency),
+                "category": t.get("category", "S"),
             }
             for t in totals["tax_breakdown"]
         ],
@@ -299,6 +300,8 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
         "tax": amount(totals["tax"]),
         "tax_breakdown": [
             {"rate": format(t["rate"].normalize(), "f"), "net": amount(t["net"]), "tax": amount(t["tax"])}
+            # EN 16931 category and VATEX code (decisions/0027); records from before them are all "S"
+            | {"category": t.get("category", "S"), "exemption_code": t.get("exemption_code")}
             for t in totals["tax_breakdown"]
         ],
         "amount_paid": amount(item["amount_paid"] - item.get("amount_refunded", 0)),
@@ -323,6 +326,7 @@ def public_invoice(item: dict[str, Any], pdf_url: str | None, hosted_url: str) -
                 "discount_percent": format(line["discount_percent"].normalize(), "f"),
                 "tax_rate": format(line["tax_rate"].normalize(), "f"),
                 "net": amount(line["net"]),
+                "vat_category": line.get("vat_category", "S"),
             }
             for line in item["lines"]
         ],
@@ -368,6 +372,7 @@ def to_document(item: dict[str, Any], seller: SellerProfile, hosted: str | None 
             discount_percent=Decimal(line["discount_percent"]),
             tax_rate=Decimal(line["tax_rate"]),
             net=Decimal(line["net"]),
+            vat_category=line.get("vat_category", "S"),
         )
         for index, line in enumerate(item["lines"], start=1)
     )
@@ -395,7 +400,14 @@ def to_document(item: dict[str, Any], seller: SellerProfile, hosted: str | None 
         ),
         lines=lines,
         tax_breakdown=tuple(
-            TaxLine(rate=t["rate"], net=t["net"], tax=t["tax"]) for t in totals["tax_breakdown"]
+            TaxLine(
+                rate=t["rate"],
+                net=t["net"],
+                tax=t["tax"],
+                category=t.get("category", "S"),
+                exemption_code=t.get("exemption_code"),
+            )
+            for t in totals["tax_breakdown"]
         ),
         net=Decimal(totals["net"]),
         tax=Decimal(totals["tax"]),

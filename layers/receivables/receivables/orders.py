@@ -20,7 +20,8 @@ from receivables.outbox import new_event, outbox_put
 if TYPE_CHECKING:
     # Only for annotations: intake's models and validators (email, country, VAT) cost cold-start time in
     # every function that needs nothing here but a key (invoices imports order_key).
-    from receivables.intake import OrderRequest, PricedOrder
+    from receivables.intake import OrderRequest
+    from receivables.pricing import PricedOrder
 
 _IDS = uuid.UUID("6f1c8f43-8f0e-4d55-9a43-3c1f0d8a3b10")
 _CUSTOMER_ATTEMPTS = 10
@@ -41,6 +42,8 @@ def order_key(order_id: str) -> dict[str, str]:
 
 def priced_lines_and_totals(priced: PricedOrder) -> dict[str, Any]:
     """An order record's `lines` and `totals` as stored: what the invoice is issued from."""
+    from receivables.pricing import stored_tax_entry
+
     return {
         "lines": [
             {
@@ -51,6 +54,7 @@ def priced_lines_and_totals(priced: PricedOrder) -> dict[str, Any]:
                 "tax_rate": line.tax_rate,
                 "discount_percent": line.discount_percent,
                 "net": line.net,
+                "vat_category": line.vat_category,  # decided (decisions/0027)
             }
             for line in priced.lines
         ],
@@ -58,7 +62,7 @@ def priced_lines_and_totals(priced: PricedOrder) -> dict[str, Any]:
             "net": priced.net,
             "tax": priced.tax,
             "gross": priced.gross,
-            "tax_breakdown": [{"rate": t.rate, "net": t.net, "tax": t.tax} for t in priced.tax_breakdown],
+            "tax_breakdown": [stored_tax_entry(t) for t in priced.tax_breakdown],
         },
     }
 
@@ -67,7 +71,8 @@ def accept_order(
     table_name: str, order: OrderRequest, priced: PricedOrder, storefront_id: str, idempotency_key: str
 ) -> dict[str, Any]:
     """Stores the order once and returns the 201 body."""
-    from receivables.intake import totals_json  # the caller (orders_api) has imported intake already
+    # the caller (orders_api) has imported pricing already
+    from receivables.pricing import totals_json
 
     now = clock.iso(clock.now())
     order_id = order_id_for(storefront_id, idempotency_key)
@@ -189,6 +194,7 @@ def _public_order(item: dict[str, Any]) -> dict[str, Any]:
                 "tax_rate": _plain(line["tax_rate"]),
                 "discount_percent": _plain(line["discount_percent"]),
                 "net": amount(line["net"]),
+                "vat_category": line.get("vat_category", "S"),  # decided (decisions/0027)
             }
             for line in item["lines"]
         ],
@@ -199,6 +205,7 @@ def _public_order(item: dict[str, Any]) -> dict[str, Any]:
             "gross": amount(totals["gross"]),
             "tax_breakdown": [
                 {"rate": _plain(t["rate"]), "net": amount(t["net"]), "tax": amount(t["tax"])}
+                | {"category": t.get("category", "S"), "exemption_code": t.get("exemption_code")}
                 for t in totals["tax_breakdown"]
             ],
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,11 @@ class SellerProfile(BaseModel):
     dispute_window_days: int = 30
     # The seller's reminder schedule, fees and escalation point (dunning.py); customers may override it.
     dunning_policy: DunningPolicy = Field(default_factory=default_policy)
+    # Tax determination (receivables.tax, decisions/0027): what a line sells when it does not say, and
+    # whether the seller declares distance sales through the One-Stop-Shop (then B2C sales to other EU
+    # states carry the buyer's country's rate).
+    default_supply_type: Literal["goods", "services"] = "goods"
+    oss_registered: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

@@ -17,6 +17,7 @@ class TableSettings(BaseModel):
 
 class OrdersSettings(TableSettings):
     idempotency_table_name: str
+    seller_profile_parameter: str  # the seller's country, VAT id and OSS registration decide each line's VAT
 
 
 class EventBusSettings(BaseModel):
@@ -114,7 +115,7 @@ class JournalExportSettings(ReportsSettings):
 
 
 class SubscriptionsSettings(OrdersSettings):
-    seller_profile_parameter: str
+    """The subscriptions API reads what order intake reads: items are order lines."""
 
 
 class SubscriptionRunSettings(SellerSettings):

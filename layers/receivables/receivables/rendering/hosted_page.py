@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from receivables.documents import InvoiceDocument
 from receivables.rendering import formatting as fmt
 from receivables.rendering.jinja import template
-from receivables.rendering.labels import labels_for, reverse_charge_applies
+from receivables.rendering.labels import exemption_notes, labels_for
 from receivables.rendering.messages import messages_for
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
@@ -88,7 +88,7 @@ def render_hosted_invoice(
             }
             for refund in account.refunds
         ],
-        "reverse_charge": reverse_charge_applies(document),
+        "exemption_notes": exemption_notes(document),
         "payment_terms": payment_terms(document),
         "payable": status in PAYABLE_STATUSES and amount_due > 0,
         "amount_due": fmt.format_money(amount_due, document.currency, locale),

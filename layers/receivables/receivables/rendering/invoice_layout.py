@@ -14,7 +14,7 @@ from typing import Protocol
 
 from receivables.documents import InvoiceDocument, Party
 from receivables.rendering import formatting as fmt
-from receivables.rendering.labels import document_title, labels_for, reverse_charge_applies
+from receivables.rendering.labels import document_title, exemption_notes, labels_for
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
@@ -232,9 +232,9 @@ class InvoiceLayout:
         return [(self.labels.credit_note_total if label == total else label, a, e) for label, a, e in rows]
 
     def _closing_text(self) -> list[tuple[str, bool]]:
-        """(line, emphasised): reverse-charge note, payment terms, bank, payment link and notes, wrapped."""
+        """(line, emphasised): VAT exemption notes, payment terms, bank, payment link and notes, wrapped."""
         doc, labels, seller = self.doc, self.labels, self.doc.seller
-        paragraphs = [(labels.reverse_charge, True)] if reverse_charge_applies(doc) else []
+        paragraphs = [(note, True) for note in exemption_notes(doc)]
         if self.credit_note:  # what it corrects and why, instead of payment terms
             paragraphs.insert(0, (labels.corrects_invoice.format(number=doc.corrects_invoice or ""), True))
             paragraphs += [(note, False) for note in doc.notes]

@@ -1,4 +1,4 @@
-"""The words on an invoice, in German and English, and the rule for the reverse-charge note.
+"""The words on an invoice, in German and English, and the legal note each VAT exemption carries.
 
 Templates use `str.format` fields; values are formatted (money, dates) before they are filled in.
 """
@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from receivables.documents import InvoiceDocument
-
-# ISO 3166 codes (Greece is GR here, EL only in VAT ids).
-EU_MEMBER_STATES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})  # fmt: skip
+from receivables.documents import InvoiceDocument, VatCategory
 
 
 @dataclass(frozen=True)
@@ -47,7 +41,6 @@ class InvoiceLabels:
     phone: str
     email: str
     page_of: str  # {page} {pages}
-    reverse_charge: str
     credit_note: str
     credit_note_number: str
     credit_note_total: str
@@ -85,7 +78,6 @@ LABELS: dict[str, InvoiceLabels] = {
         phone="Tel.",
         email="E-Mail",
         page_of="Seite {page} von {pages}",
-        reverse_charge="Steuerschuldnerschaft des Leistungsempfängers",
         credit_note="Gutschrift",
         credit_note_number="Gutschriftsnummer",
         credit_note_total="Gutschriftsbetrag",
@@ -121,7 +113,6 @@ LABELS: dict[str, InvoiceLabels] = {
         phone="Phone",
         email="Email",
         page_of="Page {page} of {pages}",
-        reverse_charge="Reverse charge: the recipient is liable for the VAT (Art. 196 VAT Directive).",
         credit_note="Credit note",
         credit_note_number="Credit note number",
         credit_note_total="Credit total",
@@ -141,16 +132,30 @@ def document_title(document: InvoiceDocument) -> str:
     return f"{kind} {document.number}"
 
 
-def reverse_charge_applies(document: InvoiceDocument) -> bool:
-    """§13b UStG / Art. 196: a business buyer in another EU state, identified by its VAT id, owes the tax.
+# The note an invoice without VAT must carry (§ 14a UStG; Art. 226 Nr. 11 and 11a VAT Directive), one per
+# category on the invoice, in the document's language. The category is decided per line (receivables.tax).
+EXEMPTION_NOTES: dict[str, dict[VatCategory, str]] = {
+    "de": {
+        "AE": "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge, § 13b UStG, "
+        "Art. 196 MwStSystRL): Die Umsatzsteuer schuldet der Leistungsempfänger.",
+        "K": "Steuerfreie innergemeinschaftliche Lieferung nach § 4 Nr. 1b i. V. m. § 6a UStG "
+        "(Art. 138 MwStSystRL).",
+        "G": "Steuerfreie Ausfuhrlieferung nach § 4 Nr. 1a i. V. m. § 6 UStG (Art. 146 MwStSystRL).",
+        "O": "Nicht im Inland steuerbare Leistung: Leistungsort beim Leistungsempfänger (§ 3a Abs. 2 UStG).",
+        "E": "Steuerfreie Leistung nach § 4 UStG (Art. 132 MwStSystRL).",
+    },
+    "en": {
+        "AE": "Reverse charge: the recipient is liable for the VAT (§ 13b UStG, Art. 196 VAT Directive).",
+        "K": "VAT-exempt intra-Community supply of goods (§ 4 Nr. 1b and § 6a UStG, Art. 138 VAT Directive).",
+        "G": "VAT-exempt export delivery (§ 4 Nr. 1a and § 6 UStG, Art. 146 VAT Directive).",
+        "O": "Not taxable in Germany: supplied where the recipient is established (§ 3a (2) UStG).",
+        "E": "VAT-exempt supply under § 4 UStG (Art. 132 VAT Directive).",
+    },
+}
 
-    The invoice then charges 0 % on every line and must say so (§14a(5) UStG).
-    """
-    buyer_country = document.buyer.address.country.upper()
-    return (
-        bool(document.buyer.vat_id)
-        and buyer_country in EU_MEMBER_STATES
-        and buyer_country != document.seller.address.country.upper()
-        and bool(document.lines)
-        and all(line.tax_rate == 0 for line in document.lines)
-    )
+
+def exemption_notes(document: InvoiceDocument) -> list[str]:
+    """The legal notes of the document's VAT categories, in the order they first appear on it."""
+    notes = EXEMPTION_NOTES.get(document.locale, EXEMPTION_NOTES["en"])
+    categories = [line.vat_category for line in document.lines] + [t.category for t in document.tax_breakdown]
+    return [notes[category] for category in dict.fromkeys(categories) if category in notes]

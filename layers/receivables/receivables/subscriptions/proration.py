@@ -55,6 +55,7 @@ def proration_lines(
                     "tax_rate": Decimal(line["tax_rate"]),
                     "discount_percent": Decimal(0),
                     "net": amount,
+                    "vat_category": line.get("vat_category", "S"),
                 }
             )
     return lines

@@ -27,13 +27,12 @@ from receivables.intake import (
     CustomerIn,
     OrderLineIn,
     OrderRequest,
-    PricedOrder,
     _between_one_and_max_lines,
     _currency_code,
     _unit_price_errors,
     _validate_with_cross_field_errors,
-    price_order,
 )
+from receivables.pricing import PricedOrder, price_order
 
 Items = Annotated[tuple[OrderLineIn, ...], BeforeValidator(_between_one_and_max_lines)]
 
