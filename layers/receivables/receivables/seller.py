@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,12 @@ class SellerProfile(BaseModel):
     dispute_window_days: int = 30
     # The seller's reminder schedule, fees and escalation point (dunning.py); customers may override it.
     dunning_policy: DunningPolicy = Field(default_factory=default_policy)
+    # The DATEV export (datev.py, docs/decisions/0031): chart of accounts, the tax advisor's numbers
+    # (Beraternummer, Mandantennummer) and the month the fiscal year begins in (WJ-Beginn).
+    chart_of_accounts: Literal["SKR03", "SKR04"] = "SKR03"
+    datev_consultant_number: int | None = Field(default=None, ge=1001, le=9999999)
+    datev_client_number: int | None = Field(default=None, ge=1, le=99999)
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -113,6 +113,10 @@ class JournalExportSettings(ReportsSettings):
     documents_bucket: str
 
 
+class DatevExportSettings(SellerSettings):
+    documents_bucket: str
+
+
 class SubscriptionsSettings(OrdersSettings):
     seller_profile_parameter: str
 
