@@ -126,7 +126,7 @@ def test_the_file_is_windows_1252_with_crlf_quoted_text_and_bare_numbers() -> No
     assert body.count(b"\r\n") == 3
     assert b"\n" not in body.replace(b"\r\n", b"")
     row = body.split(b"\r\n")[2]
-    assert row.startswith(b'1234,03;"S";"EUR";;;;10000;8400;;0511;"2026-000001";;;"Invoice 2026-000001"')
+    assert row.startswith(b'1234,03;"S";"EUR";;;;10000;8400;;0511;"2026-000001";;;"Rechnung 2026-000001"')
 
 
 def test_a_name_outside_windows_1252_does_not_fail_the_batch() -> None:

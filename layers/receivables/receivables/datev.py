@@ -48,6 +48,14 @@ DOCUMENT_LENGTH = 36  # Belegfeld 1
 # DATEV BU keys (Steuerschlüssel) that name the output VAT rate on a non-automatic account.
 VAT_KEYS = {"19": "3", "7": "2"}
 
+KIND_TEXTS = {
+    "invoice": "Rechnung",
+    "credit_note": "Gutschrift",
+    "payment": "Zahlung",
+    "refund": "Erstattung",
+    "void": "Storno",
+    "write_off": "Forderungsausfall",
+}
 # Per chart: revenue per EN 16931 VAT category (S19/S7: standard rate on an automatic account), VAT per
 # rate, and the other journal roles. docs/decisions/0031 names each account.
 CHARTS: dict[str, dict[str, str]] = {
@@ -254,7 +262,6 @@ def _booking(entry: JournalEntry, debit: Posting, credit: Posting, amount: Decim
     else:
         account, contra, side = credit, debit, "H"
     document = entry.document if entry.kind in ("invoice", "credit_note") else entry.reference
-    text = next((line.description for line in entry.lines), entry.kind)
     return Booking(
         amount=amount,
         side=side,  # type: ignore[arg-type]
@@ -263,8 +270,17 @@ def _booking(entry: JournalEntry, debit: Posting, credit: Posting, amount: Decim
         bu_key=account.bu_key or contra.bu_key,
         day=date.fromisoformat(entry.date),
         document=document,
-        text=text,
+        text=booking_text(entry),
     )
+
+
+def booking_text(entry: JournalEntry) -> str:
+    """Buchungstext, in German for the tax advisor: what happened to which invoice."""
+    label = KIND_TEXTS.get(entry.kind, entry.kind)
+    if entry.kind in ("invoice", "credit_note") or entry.document == entry.reference:
+        text = f"{label} {entry.document}"
+        return text if entry.kind != "credit_note" else f"{text} zu {entry.reference}"
+    return f"{label} zu {entry.reference}, {entry.document}"  # a long payment id is what gets cut
 
 
 def document_field(text: str) -> str:
