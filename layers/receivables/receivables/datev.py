@@ -293,10 +293,13 @@ def amount_field(amount: Decimal, currency: str) -> Bare:
     return Bare(format(money.quantize(amount, currency), "f").replace(".", ","))
 
 
+def _number(value: int | None) -> Bare | None:
+    return Bare(str(value)) if value is not None else None
+
+
 def header_row(header: BatchHeader) -> list[object]:
     """The 31 fields of the EXTF header line (format 700, category 21 Buchungsstapel, version 13)."""
     stamp = header.created_at.strftime("%Y%m%d%H%M%S") + f"{header.created_at.microsecond // 1000:03d}"
-    number = lambda value: Bare(str(value)) if value is not None else None  # noqa: E731
     return [
         "EXTF",
         Bare("700"),
@@ -308,8 +311,8 @@ def header_row(header: BatchHeader) -> list[object]:
         "RE",  # Herkunft: Rechnungswesen
         "receivables",  # Exportiert von
         None,  # Importiert von
-        number(header.consultant_number),
-        number(header.client_number),
+        _number(header.consultant_number),
+        _number(header.client_number),
         Bare(header.fiscal_year_start.strftime("%Y%m%d")),
         Bare(str(ACCOUNT_LENGTH)),
         Bare(header.start.strftime("%Y%m%d")),
