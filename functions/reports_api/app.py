@@ -1,8 +1,10 @@
-"""Finance reports (aging, DSO, payment trends, customer statements) and the journal export, JSON or CSV.
+"""Finance reports (aging, DSO, payment trends, customer statements), the journal export (JSON or CSV)
+and the DATEV export (an EXTF Buchungsstapel for the tax advisor, docs/decisions/0031-datev-export.md).
 
 Every figure is read from the aggregates the stream maintains (receivables.reporting); nothing scans.
 """
 
+import base64
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from receivables import report_reads, report_views, reporting
+from receivables import clock, datev, datev_export, report_reads, report_views, reporting
 from receivables.http import API_KEY, create_api, documented, json_response, require_caller
 from receivables.journal import journal_csv, load_accounts
 from receivables.observability import logger
@@ -27,6 +29,9 @@ To = Annotated[
     str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD, inclusive (default: today).")
 ]
 JSON_OR_CSV = ("application/json", "text/csv")
+Currency = Annotated[
+    str | None, Query(min_length=3, max_length=3, description="ISO 4217 code of the bookings (default: EUR).")
+]
 
 
 def _query(**parameters: str | None) -> dict[str, str]:
@@ -141,6 +146,32 @@ def journal(from_day: From = None, to_day: To = None) -> Response[str]:
     entries = report_reads.journal_entries(settings.table_name, start, end)
     body = journal_csv(entries, load_accounts(settings.journal_accounts_parameter))
     return _csv(body, f"journal-{start}-{end}.csv")
+
+
+@app.get(
+    "/exports/datev",
+    summary="The journal as a DATEV Buchungsstapel (EXTF 700, Windows-1252) over a period in one fiscal year",
+    tags=["Reports"],
+    security=API_KEY,
+    responses=documented(200, "The Buchungsstapel.", 401, 403, 422, ok_content_types=("text/csv",)),
+)
+def datev_batch(from_day: From = None, to_day: To = None, currency: Currency = None) -> Response[str]:
+    require_caller(app, "finance")
+    settings = load(ReportsSettings)
+    profile = load_seller_profile(settings.seller_profile_parameter)
+    query = _query(**{"from": from_day, "to": to_day})
+    start, end = report_views.period_parameters(query, reporting.local_today(profile.zone))
+    code = (currency or "EUR").upper()
+    body = datev_export.batch(settings.table_name, start, end, profile, code, clock.now())
+    response = Response(
+        status_code=200,
+        content_type=datev.CONTENT_TYPE,
+        # Windows-1252 bytes, base64 for API Gateway (the response validation would read bytes as UTF-8).
+        body=base64.b64encode(body).decode(),
+        headers={"Content-Disposition": f'attachment; filename="{datev.filename(start, end, code)}"'},
+    )
+    response.base64_encoded = True
+    return response
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")

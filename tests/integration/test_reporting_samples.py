@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -117,3 +118,76 @@ def test_the_nightly_sample_writes_the_day_once(local_system: Any, sample_order:
         ("1400", "", "15.92"),
     ]
     assert sum(Decimal(r["debit"] or 0) - Decimal(r["credit"] or 0) for r in rows) == 0
+
+
+def _datev_rows(response: dict[str, Any]) -> list[list[str]]:
+    body = (
+        base64.b64decode(response["body"]) if response.get("isBase64Encoded") else response["body"].encode()
+    )
+    return list(csv.reader(io.StringIO(body.decode("cp1252"), newline=""), delimiter=";"))
+
+
+def test_the_datev_batch_books_what_the_journal_books(
+    local_system: Any, sample_order: dict[str, Any]
+) -> None:
+    # given: every sample event projected (an invoice, a payment, a refund, a credit note, a void)
+    for name in STREAM_SAMPLES:
+        _invoke(local_system, "ProjectAggregatesFunction", load_event(f"project_aggregates/{name}.json"))
+
+    # when: the DATEV batch and the journal are read for the same month
+    response = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/datev_export.json"))
+    again = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/datev_export.json"))
+    journal = _invoke(local_system, "ReportsApiFunction", load_event("reports_api/journal_export.json"))
+
+    # then: a Windows-1252 EXTF file for November whose amounts add up to the journal's debits and credits
+    assert response["statusCode"] == 200, response["body"]
+    assert response["headers"]["Content-Type"] == "text/csv; charset=windows-1252"
+    assert "EXTF_Buchungsstapel_2026-11-01_2026-11-30_EUR.csv" in response["headers"]["Content-Disposition"]
+    header, columns, *rows = _datev_rows(response)
+    assert header[:5] == ["EXTF", "700", "21", "Buchungsstapel", "13"]
+    assert (header[12], header[14], header[15], header[21], header[26]) == (
+        "20260101",
+        "20261101",
+        "20261130",
+        "EUR",
+        "03",
+    )
+    assert columns[0] == "Umsatz (ohne Soll/Haben-Kz)"
+    lines = list(csv.DictReader(io.StringIO(journal["body"])))
+    debits = sum((Decimal(r["debit"] or 0) for r in lines), Decimal(0))
+    credits = sum((Decimal(r["credit"] or 0) for r in lines), Decimal(0))
+    assert len(rows) >= len(STREAM_SAMPLES)
+    assert sum((Decimal(r[0].replace(",", ".")) for r in rows), Decimal(0)) == debits == credits
+    # the customer's receivable sits on one debitor account, the same on every read
+    debitors = {r[6] for r in rows if r[6].isdigit() and len(r[6]) == 5}
+    assert len(debitors) == 1
+    assert 10000 <= int(debitors.pop()) <= 69998
+    assert _datev_rows(again)[2:] == rows
+    receivable = sum(
+        (Decimal(r["debit"] or 0) - Decimal(r["credit"] or 0) for r in lines if r["account"] == "1400"),
+        Decimal(0),
+    )
+    on_debitor = sum(
+        (Decimal(r[0].replace(",", ".")) * (1 if r[1] == "S" else -1) for r in rows if len(r[6]) == 5),
+        Decimal(0),
+    )
+    assert on_debitor == receivable
+
+
+def test_the_monthly_datev_sample_writes_the_month_once(
+    local_system: Any, sample_order: dict[str, Any]
+) -> None:
+    for name in STREAM_SAMPLES:
+        _invoke(local_system, "ProjectAggregatesFunction", load_event(f"project_aggregates/{name}.json"))
+
+    first = _invoke(local_system, "ExportDatevFunction", load_event("export_datev/monthly.json"))
+    again = _invoke(local_system, "ExportDatevFunction", load_event("export_datev/monthly.json"))
+
+    # fired 2026-12-01 02:00 UTC (03:00 in Berlin on the 1st): exports November
+    key = "exports/datev/2026/EXTF_Buchungsstapel_2026-11_EUR.csv"
+    assert (first["from"], first["to"]) == ("2026-11-01", "2026-11-30")
+    assert [(f["key"], f["created"]) for f in first["files"]] == [(key, True)]
+    assert [(f["key"], f["created"]) for f in again["files"]] == [(key, False)]
+    bucket = local_system.resolver.refs["DocumentsBucket"]
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body.startswith(b'"EXTF";700;21;"Buchungsstapel";13;20261201020000000;')

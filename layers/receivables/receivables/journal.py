@@ -53,6 +53,7 @@ class JournalLine:
     debit: Decimal
     credit: Decimal
     description: str
+    category: str = ""  # EN 16931 VAT category of revenue and VAT lines (S, Z, E, AE, K, G, O), when known
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,19 @@ class JournalEntry:
     reference: str  # the invoice number the document belongs to
     currency: str
     lines: tuple[JournalLine, ...]
+    customer_id: str = ""  # whose receivable (the DATEV export books it on the customer's debitor account)
 
     @property
     def balance(self) -> Decimal:
         return sum((line.debit - line.credit for line in self.lines), Decimal(0))
 
 
-def _debit(role: str, amount: Decimal, description: str) -> JournalLine:
-    return JournalLine(role, amount, Decimal(0), description)
+def _debit(role: str, amount: Decimal, description: str, category: str = "") -> JournalLine:
+    return JournalLine(role, amount, Decimal(0), description, category)
 
 
-def _credit(role: str, amount: Decimal, description: str) -> JournalLine:
-    return JournalLine(role, Decimal(0), amount, description)
+def _credit(role: str, amount: Decimal, description: str, category: str = "") -> JournalLine:
+    return JournalLine(role, Decimal(0), amount, description, category)
 
 
 def _rate(value: Any) -> str:
@@ -90,9 +92,9 @@ def _tax_lines(
     side = _debit if as_debit else _credit
     lines: list[JournalLine] = []
     for tax in breakdown:
-        rate = _rate(tax["rate"])
-        lines.append(side(f"revenue:{rate}", Decimal(tax["net"]), f"{description}, net at {rate}%"))
-        lines.append(side(f"vat:{rate}", Decimal(tax["tax"]), f"{description}, VAT {rate}%"))
+        rate, category = _rate(tax["rate"]), str(tax.get("category") or "")
+        lines.append(side(f"revenue:{rate}", Decimal(tax["net"]), f"{description}, net at {rate}%", category))
+        lines.append(side(f"vat:{rate}", Decimal(tax["tax"]), f"{description}, VAT {rate}%", category))
     difference = gross - sum((Decimal(t["net"]) + Decimal(t["tax"]) for t in breakdown), Decimal(0))
     if difference:
         lines.append(side(ROUNDING, difference, f"{description}, rounding"))
@@ -207,7 +209,10 @@ def _entry(
     lines: list[JournalLine],
 ) -> JournalEntry:
     kept = tuple(line for line in lines if line.debit or line.credit)
-    entry = JournalEntry(entry_id, day, occurred_at, kind, document, reference, data["currency"], kept)
+    customer = str(data.get("customer_id") or "")
+    entry = JournalEntry(
+        entry_id, day, occurred_at, kind, document, reference, data["currency"], kept, customer
+    )
     if entry.balance:
         raise ValueError(f"journal entry {entry_id} does not balance ({entry.balance})")
     return entry
@@ -225,9 +230,10 @@ def entry_to_item(entry: JournalEntry) -> dict[str, Any]:
         "currency": entry.currency,
         "lines": [
             {"role": ln.role, "debit": ln.debit, "credit": ln.credit, "description": ln.description}
+            | ({"category": ln.category} if ln.category else {})
             for ln in entry.lines
         ],
-    }
+    } | ({"customer_id": entry.customer_id} if entry.customer_id else {})
 
 
 def entry_from_item(item: Mapping[str, Any]) -> JournalEntry:
@@ -240,9 +246,16 @@ def entry_from_item(item: Mapping[str, Any]) -> JournalEntry:
         reference=item["reference"],
         currency=item["currency"],
         lines=tuple(
-            JournalLine(ln["role"], Decimal(ln["debit"]), Decimal(ln["credit"]), ln["description"])
+            JournalLine(
+                ln["role"],
+                Decimal(ln["debit"]),
+                Decimal(ln["credit"]),
+                ln["description"],
+                ln.get("category", ""),
+            )
             for ln in item["lines"]
         ),
+        customer_id=item.get("customer_id", ""),
     )
 
 

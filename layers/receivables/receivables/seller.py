@@ -45,6 +45,12 @@ class SellerProfile(BaseModel):
     # states carry the buyer's country's rate).
     default_supply_type: Literal["goods", "services"] = "goods"
     oss_registered: bool = False
+    # The DATEV export (datev.py, docs/decisions/0031): chart of accounts, the tax advisor's numbers
+    # (Beraternummer, Mandantennummer) and the month the fiscal year begins in (WJ-Beginn).
+    chart_of_accounts: Literal["SKR03", "SKR04"] = "SKR03"
+    datev_consultant_number: int | None = Field(default=None, ge=1001, le=9999999)
+    datev_client_number: int | None = Field(default=None, ge=1, le=99999)
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -114,6 +114,10 @@ class JournalExportSettings(ReportsSettings):
     documents_bucket: str
 
 
+class DatevExportSettings(SellerSettings):
+    documents_bucket: str
+
+
 class SubscriptionsSettings(OrdersSettings):
     """The subscriptions API reads what order intake reads: items are order lines."""
 
