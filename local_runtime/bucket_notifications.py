@@ -54,7 +54,10 @@ class BucketNotification:
 
 class BucketNotifier:
     def __init__(
-        self, notifications: list[BucketNotification], invoke: Callable[[str, Any], Any], now: Callable[[], str]
+        self,
+        notifications: list[BucketNotification],
+        invoke: Callable[[str, Any], Any],
+        now: Callable[[], str],
     ) -> None:
         self.notifications = notifications
         self._invoke = invoke

@@ -358,7 +358,11 @@ def latest_objects() -> Iterator[StoredObject]:
             if getattr(key, "is_latest", True) and hasattr(key, "value"):
                 version = getattr(key, "version_id", None)
                 yield StoredObject(
-                    bucket.name, key.name, None if version in (None, "null") else str(version), key.etag, key.size
+                    bucket.name,
+                    key.name,
+                    None if version in (None, "null") else str(version),
+                    key.etag,
+                    key.size,
                 )
 
 

@@ -19,7 +19,15 @@ from receivables import aws
 from receivables.bank.reconcile import import_statement, read_statement
 from receivables.bank.statement_files import UnreadableStatement, parse_statement
 from receivables.errors import FieldError, InvalidRequest
-from receivables.http import API_KEY, IdempotencyKey, create_api, documented, json_response, problem, require_caller
+from receivables.http import (
+    API_KEY,
+    IdempotencyKey,
+    create_api,
+    documented,
+    json_response,
+    problem,
+    require_caller,
+)
 from receivables.observability import logger
 from receivables.seller import load_seller_profile
 from receivables.settings import OrdersSettings, SellerSettings, load
@@ -65,27 +73,31 @@ def _import_once() -> Any:
             source="api",
         )
 
-    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY)(
-        run
-    )
+    return idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )(run)
 
 
 @app.post(
     "/bank-statements",
     summary="Import a bank statement (camt.053 .001.02/.001.08 as application/xml, MT940 as text/plain)",
     description=(
-        "Finance scope, once per Idempotency-Key. Each entry is applied once across all statements (the bank's"
-        " reference, else account, date, amount and text); credits are matched by invoice number, else by"
-        " amount and payer; the rest becomes unapplied money with a finance task."
+        "Finance scope, once per Idempotency-Key. Each entry is applied once across all statements (the"
+        " bank's reference, else account, date, amount and text); credits are matched by invoice number,"
+        " else by amount and payer; the rest becomes unapplied money with a finance task."
     ),
     tags=["Payments"],
     security=API_KEY,
-    responses=documented(202, "`id`, `entries`, `matched`, `unmatched`, `already_recorded`.", 400, 401, 403, 409, 415),
+    responses=documented(
+        202, "`id`, `entries`, `matched`, `unmatched`, `already_recorded`.", 400, 401, 403, 409, 415
+    ),
     openapi_extensions={
         "requestBody": {
             "required": True,
             "content": {
-                "application/xml": {"schema": {"type": "string", "description": "camt.053.001.02 or .001.08"}},
+                "application/xml": {
+                    "schema": {"type": "string", "description": "camt.053.001.02 or .001.08"}
+                },
                 "text/plain": {"schema": {"type": "string", "description": "MT940 (SWIFT, German :86:)"}},
             },
         }
@@ -112,7 +124,9 @@ def post_statement(idempotency_key: IdempotencyKey) -> Response[str]:
         "request_sha256": hashlib.sha256(content_type.encode() + b"\n" + body).hexdigest(),
     }
     summary = _import_once()(request=request, body=body, content_type=content_type)
-    logger.info("bank statement imported", extra={"statement_id": summary["id"], "entries": summary["entries"]})
+    logger.info(
+        "bank statement imported", extra={"statement_id": summary["id"], "entries": summary["entries"]}
+    )
     return json_response(202, summary)
 
 

@@ -48,7 +48,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         key = unquote_plus(notification["s3"]["object"]["key"])
         if not key.startswith(PREFIX):
             continue
-        version = notification["s3"]["object"].get("versionId") or notification["s3"]["object"].get("eTag", "")
+        version = notification["s3"]["object"].get("versionId") or notification["s3"]["object"].get(
+            "eTag", ""
+        )
         request: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if notification["s3"]["object"].get("versionId"):
             request["VersionId"] = version

@@ -74,6 +74,19 @@ def _import(system: RunningSystem, body: bytes, key: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+def _unapplied(system: RunningSystem) -> dict[str, dict[str, Any]]:
+    """Every page of the seller's unapplied money, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    token = None
+    while True:
+        paging = {"next_token": token} if token else {}
+        page = system.get_json("/payments", status="unapplied", limit=200, **paging)
+        found |= {item["id"]: item for item in page["items"]}
+        token = page["next_token"]
+        if not token:
+            return found
+
+
 def _ledgers(system: RunningSystem, invoices: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     system.settle()
     found = [system.get_json(f"/invoices/{invoice['id']}") for invoice in invoices]
@@ -98,7 +111,12 @@ def test_a_statement_imported_twice_applies_each_entry_once_and_the_unknown_paye
                 "ref": f"{run}0003",
                 "text": f"Rechnungen {second_of_two['number']} und {first_of_two['number']}",
             },
-            {"amount": "42.82", "ref": f"{run}0004", "text": "Abschlag Projekt Nord", "payer": "Nordlicht Design UG"},
+            {
+                "amount": "42.82",
+                "ref": f"{run}0004",
+                "text": "Abschlag Projekt Nord",
+                "payer": "Nordlicht Design UG",
+            },
             {"amount": "19.99", "ref": f"{run}0005", "text": "RUECKLASTSCHRIFT MD01", "indicator": "DBIT"},
         ]
     )
@@ -140,17 +158,22 @@ def test_a_statement_imported_twice_applies_each_entry_once_and_the_unknown_paye
     assert [i["direction"] for i in items] == ["credit"] * 4 + ["debit"]
     assert items[4]["unapplied_payment_id"] is None  # a debit is recorded, never money to allocate
     payments = running_system.get_json(f"/invoices/{exact['id']}/payments")["items"]
-    assert [(p["provider"], p["method"], p["amount"]) for p in payments] == [("bank", "bank_transfer", "42.82")]
+    assert [(p["provider"], p["method"], p["amount"]) for p in payments] == [
+        ("bank", "bank_transfer", "42.82")
+    ]
 
     # the unknown payer: unapplied money and a finance task naming candidates
     money_id = items[3]["unapplied_payment_id"]
-    listed = {m["id"]: m for m in running_system.get_json("/payments", status="unapplied", limit=200)["items"]}
-    if money_id not in listed:  # older than the first page: read it through its task instead
-        listed[money_id] = {"amount": "42.82", "payer": "Nordlicht Design UG"}
-    assert (listed[money_id]["amount"], listed[money_id]["payer"]) == ("42.82", "Nordlicht Design UG")
+    listed = _unapplied(running_system)[money_id]
+    assert (listed["amount"], listed["payer"], listed["method"]) == (
+        "42.82",
+        "Nordlicht Design UG",
+        "bank_transfer",
+    )
     tasks = running_system.get_json("/tasks", status="open", limit="200")["items"]
     task = next(t for t in tasks if t["id"] == task_id_for("unapplied_payment", money_id))
-    assert "candidates:" in task["reason"] and task["queue"] == "receivables-finance"
+    assert "candidates:" in task["reason"]
+    assert task["queue"] == "receivables-finance"
 
     # when finance allocates it to the invoice it was for
     allocated = requests.post(
@@ -175,10 +198,10 @@ def test_a_statement_imported_twice_applies_each_entry_once_and_the_unknown_paye
     )
     s3 = boto3.client("s3", **running_system.emulated_aws())
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documentsbucket" in b["Name"])
-    s3.put_object(
-        Bucket=bucket, Key=f"statements/local-storefront/{run}.sta", Body=mt940.encode("latin-1")
-    )
+    s3.put_object(Bucket=bucket, Key=f"statements/local-storefront/{run}.sta", Body=mt940.encode("latin-1"))
     ledgers = _ledgers(running_system, [exact, from_s3])
     assert ledgers[0] == ("paid", "42.82", "0.00")
     assert ledgers[1] == ("paid", "42.82", "0.00")
-    assert sum(Decimal(p["amount"]) for p in running_system.get_json(f"/invoices/{exact['id']}/payments")["items"]) == Decimal("42.82")
+    assert sum(
+        Decimal(p["amount"]) for p in running_system.get_json(f"/invoices/{exact['id']}/payments")["items"]
+    ) == Decimal("42.82")

@@ -33,7 +33,8 @@ How = Literal["reference", "amount_and_payer", "none"]
 # ("23.11.2026 12") is not read as one.
 _NUMBER = re.compile(r"(?<!\d)(20\d\d)(?:\s?[-/]\s?(\d{1,6})|[ .]?(\d{6}))(?!\d)")
 _LEGAL_FORMS = frozenset(
-    "gmbh ag kg ohg ug ek ev gbr mbh co kgaa se ltd limited inc llc plc sarl sas bv nv srl spa und & haftungsbeschrankt".split()
+    {"gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "ug", "haftungsbeschrankt", "ek", "ev", "gbr", "co", "se"}
+    | {"und", "ltd", "limited", "inc", "llc", "plc", "sa", "sarl", "sas", "bv", "nv", "srl", "spa", "ab", "oy"}
 )
 
 
@@ -127,10 +128,13 @@ def split_amount(amount: Decimal, invoices: Sequence[OpenInvoice]) -> tuple[Part
 
 # ------------------------------------------------------------------------------------------ payers
 def name_tokens(name: str) -> frozenset[str]:
-    """A name's words, accents and case folded, legal forms dropped: `Müller GmbH & Co. KG` → müller."""
-    plain = unicodedata.normalize("NFKD", name.casefold())
+    """A name's words, case folded, umlauts spelled out, accents and legal forms dropped:
+    `Müller GmbH & Co. KG` → {mueller}."""
+    plain = name.casefold()
+    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):  # as MT940 and DTAUS spell
+        plain = plain.replace(umlaut, spelled)
+    plain = unicodedata.normalize("NFKD", plain)
     plain = "".join(c for c in plain if not unicodedata.combining(c))
-    plain = plain.replace("ß", "ss")
     words = re.findall(r"[a-z0-9]+", plain)
     return frozenset(w for w in words if w not in _LEGAL_FORMS)
 
@@ -151,7 +155,10 @@ def match_by_amount_and_payer(
         if invoice.currency == entry.currency
         and invoice.amount_due == entry.amount
         and invoice.status in ("open", "partially_paid")
-        and (invoice.customer_id in iban_customers or same_payer(entry.counterparty_name, invoice.customer_name))
+        and (
+            invoice.customer_id in iban_customers
+            or same_payer(entry.counterparty_name, invoice.customer_name)
+        )
     ]
     return fitting[0] if len(fitting) == 1 else None
 
@@ -164,7 +171,9 @@ def best_candidates(
 
     def score(invoice: OpenInvoice) -> int:
         points = 0
-        if invoice.customer_id in iban_customers or same_payer(entry.counterparty_name, invoice.customer_name):
+        if invoice.customer_id in iban_customers or same_payer(
+            entry.counterparty_name, invoice.customer_name
+        ):
             points += 4
         if invoice.amount_due == entry.amount:
             points += 3
@@ -208,4 +217,6 @@ def decide(
     candidates = best_candidates(entry, open_invoices, iban_customers)
     named = ", ".join(f"{c.number} ({c.customer_name}, {c.amount_due} {c.currency})" for c in candidates)
     reason = "no invoice number in the remittance text and no single open invoice of this amount and payer"
-    return Match("none", Decimal(0), candidates=candidates, reason=reason + (f"; candidates: {named}" if named else ""))
+    return Match(
+        "none", Decimal(0), candidates=candidates, reason=reason + (f"; candidates: {named}" if named else "")
+    )

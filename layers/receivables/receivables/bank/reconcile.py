@@ -62,7 +62,9 @@ class _Context:
 
     def open_invoices(self) -> list[OpenInvoice]:
         if self._open is None:
-            self._open = list(_read_open_invoices(self.table, self.storefront_id)) if self.storefront_id else []
+            self._open = (
+                list(_read_open_invoices(self.table, self.storefront_id)) if self.storefront_id else []
+            )
         return [i for i in self._open if i.id not in self.taken]
 
 
@@ -103,9 +105,7 @@ def import_statement(
     for start in range(0, len(with_lines), 25):  # the lines are derived from the entry records: idempotent
         _batch_write(table, with_lines[start : start + 25])
     try:  # the first import under this id stands; a replay (same key, same body) writes the same lines
-        client.put_item(
-            TableName=table, Item=to_item(header), ConditionExpression="attribute_not_exists(pk)"
-        )
+        client.put_item(TableName=table, Item=to_item(header), ConditionExpression="attribute_not_exists(pk)")
     except client.exceptions.ConditionalCheckFailedException:
         header = read(table, statement_key(statement_id)) or header
     return public_summary(header)
@@ -165,7 +165,9 @@ def _entry_record(
 def _match(context: _Context, entry: BankEntry) -> Match:
     if entry.direction != "credit":
         return decide(entry, [], [], frozenset())
-    referenced = [i for i in (_invoice_by_number(context, n) for n in invoice_numbers_in(entry.remittance)) if i]
+    referenced = [
+        i for i in (_invoice_by_number(context, n) for n in invoice_numbers_in(entry.remittance)) if i
+    ]
     if referenced:
         return decide(entry, referenced, [], frozenset())
     customers = _iban_customers(context, entry.counterparty_iban)
@@ -173,9 +175,15 @@ def _match(context: _Context, entry: BankEntry) -> Match:
     if match.how == "amount_and_payer":
         # the index may lag: the invoice itself, read consistently, must still ask exactly this amount
         fresh = _open_invoice(context.table, match.parts[0].invoice_id)
-        if fresh is None or fresh.amount_due != entry.amount or fresh.status not in ("open", "partially_paid"):
+        if (
+            fresh is None
+            or fresh.amount_due != entry.amount
+            or fresh.status not in ("open", "partially_paid")
+        ):
             candidates = best_candidates(entry, context.open_invoices(), customers)
-            return Match("none", Decimal(0), candidates=candidates, reason="the invoice that fit was paid meanwhile")
+            return Match(
+                "none", Decimal(0), candidates=candidates, reason="the invoice that fit was paid meanwhile"
+            )
         context.taken.add(fresh.id)
     return match
 
@@ -261,7 +269,11 @@ def _apply(context: _Context, entry: BankEntry, entry_record: dict[str, Any]) ->
     }
     if not parts:  # unapplied money with a finance task naming the candidates
         event = ProviderEvent(
-            event_id=key, payment_ref=key, amount=Decimal(entry_record["amount"]), reason=entry_record.get("reason") or None, **common
+            event_id=key,
+            payment_ref=key,
+            amount=Decimal(entry_record["amount"]),
+            reason=entry_record.get("reason") or None,
+            **common,
         )
         record(context.table, event, context.seller_id)
         return

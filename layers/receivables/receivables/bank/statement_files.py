@@ -113,7 +113,9 @@ def parse_camt053(body: bytes) -> StatementFile:
     )
 
 
-def _camt_entries(ntry: Any, ns: dict[str, str], account: str, where: str, errors: list[FieldError]) -> list[BankEntry]:
+def _camt_entries(
+    ntry: Any, ns: dict[str, str], account: str, where: str, errors: list[FieldError]
+) -> list[BankEntry]:
     direction = _direction(_text(ntry, "c:CdtDbtInd", ns))
     amount_node = _first(ntry, "c:Amt", ns)
     booked = _text(ntry, "c:BookgDt/c:Dt", ns) or (_text(ntry, "c:BookgDt/c:DtTm", ns) or "")[:10]
@@ -128,7 +130,9 @@ def _camt_entries(ntry: Any, ns: dict[str, str], account: str, where: str, error
     entry_ref = _text(ntry, "c:AcctSvcrRef", ns)
     if len(details) <= 1:  # one transaction: the entry's amount and reference, the details' parties
         tx = details[0] if details else None
-        one = _camt_entry(ntry, tx, amount_node, entry_ref, direction, booked, valued, account, ns, where, errors)
+        one = _camt_entry(
+            ntry, tx, amount_node, entry_ref, direction, booked, valued, account, ns, where, errors
+        )
         return [one] if one else []
     # a batch booking: each transaction is its own payment (with its own reference when the bank gives one)
     found = []
@@ -168,7 +172,9 @@ def _camt_entry(
     lines: list[str] = []
     if tx is not None:
         # .001.02 names the party directly (Dbtr/Nm), .001.08 inside a Pty (Dbtr/Pty/Nm)
-        name = _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", ns) or _text(tx, f"c:RltdPties/c:{party}/c:Nm", ns)
+        name = _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", ns) or _text(
+            tx, f"c:RltdPties/c:{party}/c:Nm", ns
+        )
         iban = _text(tx, f"c:RltdPties/c:{party_account}/c:Id/c:IBAN", ns)
         end_to_end = _text(tx, "c:Refs/c:EndToEndId", ns)
         lines = [t.strip() for t in tx.xpath("c:RmtInf/c:Ustrd/text()", namespaces=ns)]
@@ -208,6 +214,7 @@ def _direction(indicator: str | None) -> Direction | None:
 # ---------------------------------------------------------------------------------------------- MT940
 def parse_mt940(body: bytes) -> StatementFile:
     import mt940
+    from mt940.options import Options
 
     try:
         text = body.decode("utf-8")
@@ -215,7 +222,7 @@ def parse_mt940(body: bytes) -> StatementFile:
         text = body.decode("latin-1")  # German banks deliver MT940 in ISO 8859-1 as often as not
     transactions = mt940.models.Transactions(
         processors={"post_transaction_details": [mt940.processors.transaction_details_post_processor]},
-        options=mt940.processors.Options.all(),
+        options=Options.all(),
     )
     try:
         transactions.parse(text)
@@ -235,13 +242,13 @@ def parse_mt940(body: bytes) -> StatementFile:
         checked = _amount(str(abs(amount.amount)), amount.currency, f"{where}.amount", errors)
         if checked is None:
             continue
-        booked = data.get("entry_date") or data.get("date")
+        booked = data.get("entry_date") or data["date"]
         purpose = " ".join(p for p in (data.get("purpose"), data.get("additional_purpose")) if p)
         bank_reference = data.get("bank_reference")
         entries.append(
             BankEntry(
                 account=account,
-                booking_date=date(booked.year, booked.month, booked.day),
+                booking_date=date(booked.year, booked.month, booked.day),  # mt940's Date is a date
                 amount=checked[0],
                 currency=checked[1],
                 direction=direction,
@@ -282,7 +289,9 @@ def _account_iban(identification: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------- shared
-def _amount(text: str | None, currency: str | None, where: str, errors: list[FieldError]) -> tuple[Decimal, str] | None:
+def _amount(
+    text: str | None, currency: str | None, where: str, errors: list[FieldError]
+) -> tuple[Decimal, str] | None:
     if not currency or not money.is_invoicing_currency(currency):
         errors.append(FieldError(where, "needs an ISO 4217 currency"))
         return None
