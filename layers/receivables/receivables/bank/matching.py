@@ -34,7 +34,8 @@ How = Literal["reference", "amount_and_payer", "none"]
 _NUMBER = re.compile(r"(?<!\d)(20\d\d)(?:\s?[-/]\s?(\d{1,6})|[ .]?(\d{6}))(?!\d)")
 _LEGAL_FORMS = frozenset(
     {"gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "ug", "haftungsbeschrankt", "ek", "ev", "gbr", "co", "se"}
-    | {"und", "ltd", "limited", "inc", "llc", "plc", "sa", "sarl", "sas", "bv", "nv", "srl", "spa", "ab", "oy"}
+    | {"und", "ltd", "limited", "inc", "llc", "plc", "sa", "sarl", "sas", "bv", "nv", "srl", "spa"}
+    | {"ab", "oy"}
 )
 
 
