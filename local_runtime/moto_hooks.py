@@ -342,6 +342,30 @@ def stored_objects() -> Iterator[tuple[str, str, str, bytes]]:
                 yield bucket.name, key.name, key.etag, key.value
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str
+    size: int
+
+
+def latest_objects() -> Iterator[StoredObject]:
+    """The latest version of every object in every bucket, without its body (bucket notifications)."""
+    for bucket in list(s3_backends[ACCOUNT_ID]["aws"].buckets.values()):
+        for key in list(bucket.keys.values()):
+            if getattr(key, "is_latest", True) and hasattr(key, "value"):
+                version = getattr(key, "version_id", None)
+                yield StoredObject(
+                    bucket.name,
+                    key.name,
+                    None if version in (None, "null") else str(version),
+                    key.etag,
+                    key.size,
+                )
+
+
 def lambda_error_payload(error: BaseException) -> str:
     """The JSON a Lambda function's unhandled exception produces, as Step Functions reads it."""
     return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []})

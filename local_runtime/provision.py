@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from local_runtime.bucket_notifications import BucketNotification
 from local_runtime.functions import Function, Functions
 from local_runtime.template import ACCOUNT_ID, REGION, STACK_NAME, Resolver, Template
 
@@ -102,6 +103,7 @@ class Topology:
     # subscribed endpoint (a queue's ARN) -> the subscription's filter policy
     subscription_filters: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
+    bucket_notifications: list[BucketNotification] = field(default_factory=list)
     state_machines: dict[str, str] = field(default_factory=dict)
     event_buses: list[str] = field(default_factory=list)
     resolver: Resolver | None = None
@@ -471,6 +473,8 @@ def _add_event_source(
             topology.schedules.append(
                 Schedule(f"{function_name}/{event_name}", expression, function_name, None, payload, timezone)
             )
+    elif kind == "S3":
+        topology.bucket_notifications.append(BucketNotification.from_event(function_name, props))
     # HttpApi events are collected with their API's authorizers in _collect_routes.
 
 

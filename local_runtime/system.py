@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 
 from local_runtime import moto_hooks
+from local_runtime.bucket_notifications import BucketNotifier
 from local_runtime.gateway import Gateway
 from local_runtime.provision import Schedule, Topology, provision
 from local_runtime.queues import QueuePump
@@ -120,6 +121,11 @@ class LocalSystem:
         self.gateway = Gateway(self.topology.routes, self.topology.functions)
         self.ses_feedback = SesFeedback.from_template(
             template, self.resolver, self.topology.functions.invoke, lambda: clock.iso(clock.now())
+        )
+        self.bucket_notifier = BucketNotifier(
+            self.topology.bucket_notifications,
+            self.topology.functions.invoke,
+            lambda: clock.iso(clock.now()),
         )
         self.pump = StreamPump(self.topology.stream_sources, self.topology.functions.invoke)
         functions = self.topology.functions
@@ -243,6 +249,7 @@ class LocalSystem:
                 with self._schedule_lock:
                     self._run_schedules_until(self.clock.now())
                 self.ses_feedback.deliver_pending()
+                self.bucket_notifier.deliver_pending()
                 self.collect_outputs()
             except Exception as error:
                 print(f"local runtime: background tick failed: {error}")
@@ -255,6 +262,7 @@ class LocalSystem:
         while time.monotonic() < deadline:
             drained = self._deliveries_drained(deadline)
             fed_back = self.ses_feedback.deliver_pending()  # SES's reports on the mail sent meanwhile
+            fed_back += self.bucket_notifier.deliver_pending()  # objects put since (S3 notifications)
             # the second pass makes sure nothing woke up while executions were checked
             if (
                 drained

@@ -90,8 +90,10 @@ def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
 
 def _attempt(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
     invoice, payment = _locate(table, event, seller_id)
-    if invoice is None:
-        return _unapplied(table, event, None, "no invoice matches this payment", seller_id)
+    if invoice is None:  # a bank statement's matching says why it found none, and names candidates
+        named = event.reason if event.kind == "payment" else None  # a dispute's reason is the card network's
+        reason = named or "no invoice matches this payment"
+        return _unapplied(table, event, None, reason, seller_id)
     if event.currency and event.currency != invoice["currency"]:
         return _unapplied(
             table,
