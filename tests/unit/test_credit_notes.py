@@ -217,6 +217,7 @@ def _stored_credit_note(locale: str, reason: str = "Ein Widget beschädigt gelie
         "reason": reason,
         "issue_date": "2026-11-25",
         "supply_date": "2026-11-20",
+        "invoice_issue_date": "2026-11-10",
     }
 
 
@@ -227,18 +228,24 @@ def _stored_credit_note(locale: str, reason: str = "Ein Widget beschädigt gelie
         (
             "de",
             [
-                "Gutschrift GS-2026-000001",
-                "Gutschriftsnummer",
-                "Rechnungskorrektur zu Rechnung 2026-000042",
-                "Gutschriftsbetrag",
+                "Rechnungskorrektur GS-2026-000001",
+                "Korrekturnummer",
+                "Rechnungskorrektur zu Rechnung 2026-000042 vom 10.11.2026",
+                "Korrekturbetrag",
                 "11,90 €",
                 "Ein Widget beschädigt geliefert",
             ],
-            ["Zahlbar", "Fälligkeitsdatum", "Rechnungsbetrag"],
+            # "Gutschrift" would be a self-billed invoice (§ 14 (2) UStG), owing its VAT under § 14c
+            ["Gutschrift", "Zahlbar", "Fälligkeitsdatum", "Rechnungsbetrag"],
         ),
         (
             "en",
-            ["Credit note GS-2026-000001", "Correction of invoice 2026-000042", "Credit total", "€11.90"],
+            [
+                "Credit note GS-2026-000001",
+                "Correction of invoice 2026-000042 dated 10 November 2026",
+                "Credit total",
+                "€11.90",
+            ],
             ["Payable", "Due date", "Invoice total"],
         ),
     ],

@@ -123,7 +123,8 @@ def test_the_credit_note_email_names_the_credit_note_and_the_invoice(locale: str
 
     assert "GS-2026-000007" in email.subject
     assert invoice.number in email.subject
-    assert ("Gutschrift" if locale == "de" else "Credit note") in email.subject
+    assert ("Rechnungskorrektur" if locale == "de" else "Credit note") in email.subject
+    assert "Gutschrift" not in email.subject + email.text + email.html  # self-billing, § 14 (2) UStG
     assert ("10,00 €" if locale == "de" else "€10.00") in email.text.replace("\xa0", " ")
 
 
@@ -188,7 +189,7 @@ def test_the_page_shows_the_account_only_once_something_happened_and_links_each_
             "/cn/{id}/pdf",
         )
 
-    assert "Zahlungen und Gutschriften" not in page(untouched)
+    assert "Zahlungen und Korrekturen" not in page(untouched)
     shown = page(credited).replace("\xa0", " ")
     assert '<a href="/cn/cn_1/pdf" download' in shown
     assert '<th scope="row">Noch zu zahlen</th><td class="num">257,71 €</td>' in shown

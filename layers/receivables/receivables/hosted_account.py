@@ -22,6 +22,7 @@ class CreditNoteEntry:
     issue_date: date
     gross: Decimal
     has_pdf: bool
+    kind: str = "correction"  # or "cancellation": a void's Stornorechnung (cancellations.py)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class InvoiceAccount:
     fees_charged: Decimal  # reminder fees and default interest
     fees_paid: Decimal
     account_amount_due: Decimal
+    cancelled: Decimal = Decimal(0)  # what a void's Stornorechnung took off the invoice
     credit_notes: tuple[CreditNoteEntry, ...] = ()
     refunds: tuple[RefundEntry, ...] = ()
 
@@ -53,6 +55,7 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
             issue_date=date.fromisoformat(note["issue_date"]),
             gross=Decimal(note["totals"]["gross"]),
             has_pdf=bool(note.get("pdf_key")),
+            kind=note.get("kind", "correction"),
         )
         for note in list_credit_notes(table_name, invoice.id)
     )
@@ -70,6 +73,8 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
         fees_charged=invoice.late_fees,
         fees_paid=invoice.fees_paid,
         account_amount_due=invoice.account_amount_due,
+        # A void leaves total − credited un-asked-for; the page shows that sum as cancelled.
+        cancelled=invoice.total - invoice.amount_credited if invoice.status == "void" else Decimal(0),
         credit_notes=notes,
         refunds=refunds,
     )
