@@ -1,5 +1,5 @@
-"""The reminder letter (Mahnung): which reminders carry one, what it claims on which basis, and that it adds up
-(§§ 286, 288 BGB; docs/decisions/0029-document-titles-and-reminder-letters.md)."""
+"""The reminder letter (Mahnung): which reminders carry one, what it claims on which basis, and that it
+adds up (§§ 286, 288 BGB; docs/decisions/0029-document-titles-and-reminder-letters.md)."""
 
 from __future__ import annotations
 
