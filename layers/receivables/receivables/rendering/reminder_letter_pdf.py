@@ -18,9 +18,7 @@ from receivables.reminder_letters import ReminderLetter
 from receivables.rendering import formatting as fmt
 from receivables.rendering.invoice_layout import LEFT, RIGHT, Surface, fit_text, wrap_text
 from receivables.rendering.invoice_pdf import (
-    _copy_font,
     _FpdfSurface,
-    _full_fonts,
     _NeedsFullFonts,
     _register_shared_font,
     _ShapingSurface,
@@ -28,7 +26,7 @@ from receivables.rendering.invoice_pdf import (
     _SharedFontOutputProducer,
 )
 from receivables.rendering.letter_words import letter_words
-from receivables.rendering.pdf_fonts import _CJK_FAMILY, _FreshFontFileOutputProducer
+from receivables.rendering.pdf_fonts import _CJK_FAMILY, _copy_font, _FreshFontFileOutputProducer, _full_fonts
 
 AMOUNT_LEFT = 160.0  # the amounts' column; the claims and their basis wrap left of it
 ITEM_WIDTH = AMOUNT_LEFT - LEFT - 4
@@ -209,7 +207,11 @@ class LetterLayout:
     def _interest_text(self) -> str:
         claim = self.letter.interest
         assert claim is not None
-        basis, percent = claim.basis, (lambda value: fmt.format_percent(value, self.locale))
+        basis = claim.basis
+
+        def percent(value: Decimal) -> str:
+            return fmt.format_percent(value, self.locale)
+
         return self.words["interest"].format(
             rate=percent(basis.rate_percent),
             base=percent(basis.base_rate_percent),
