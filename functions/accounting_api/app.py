@@ -101,7 +101,8 @@ def void(invoice_id: InvoiceId, request: Annotated[VoidRequest | None, Body()] =
     settings = load(AccountingApiSettings)
     _own_invoice(settings, invoice_id, caller)
     reason = (request.reason or "").strip() or None if request else None
-    voided = void_invoice(settings.table_name, invoice_id, reason, caller.storefront_id)
+    zone = load_seller_profile(settings.seller_profile_parameter).zone  # dates the Stornorechnung
+    voided = void_invoice(settings.table_name, invoice_id, reason, caller.storefront_id, zone)
     logger.info("invoice voided", extra={"invoice_id": invoice_id})
     return json_response(200, _invoice_view(voided, settings))
 

@@ -72,8 +72,8 @@ def test_a_credit_note_gets_a_pdf_that_names_the_invoice_it_corrects(running_sys
     text = subprocess.run(
         ["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True
     ).stdout.decode()
-    assert f"Gutschrift {created.json()['number']}" in text
-    assert f"Rechnungskorrektur zu Rechnung {invoice['number']}" in text
+    assert f"Rechnungskorrektur {created.json()['number']}" in text  # not "Gutschrift": § 14 (2) UStG
+    assert f"Rechnungskorrektur zu Rechnung {invoice['number']} vom " in text
     assert "Ein Widget fehlte" in text
     after = running_system.get_json(f"/invoices/{invoice['id']}")
     assert (after["status"], after["amount_due"]) == ("open", "30.92")

@@ -154,7 +154,7 @@ def test_replaying_the_render_sample_renders_and_sends_nothing_again(local_syste
     assert response == {"batchItemFailures": []}
     assert _listing(local_system)[1]["items"][0]["pdf_sha256"] == before
     [email] = _credit_note_emails(local_system, "GS-2026-000001")
-    assert "Gutschrift GS-2026-000001 zu Rechnung 2026-000001" in email.subject
+    assert "Rechnungskorrektur GS-2026-000001 zu Rechnung 2026-000001" in email.subject
 
 
 def test_the_same_key_with_another_correction_is_a_conflict_and_a_key_is_required(local_system: Any) -> None:

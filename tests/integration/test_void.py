@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import subprocess
+from datetime import date
 from typing import Any
 
 from tests.support import load_event, stripe_signature
@@ -93,6 +97,52 @@ def test_the_sample_void_voids_the_open_invoice_once_closes_its_follow_up_and_em
     }
     assert event["data"]["voided_at"].endswith("Z")
     assert _open_tasks(local_system, SAMPLE_INVOICE) == []
+
+
+def test_the_void_issues_one_stornorechnung_with_every_amount_negated_emailed_with_its_pdf(
+    local_system: Any,
+) -> None:
+    # given the sample invoice voided above (the system settled)
+    listing = _invoke(
+        local_system,
+        "AccountingApiFunction",
+        _at(load_event("accounting_api/list_credit_notes.json"), f"/invoices/{SAMPLE_INVOICE}/credit-notes"),
+    )
+
+    # then it has exactly one document: the cancellation, negating the invoice and naming it with its date
+    [note] = json.loads(listing["body"])["items"]
+    assert (note["kind"], note["invoice_number"], note["gross"], note["net"]) == (
+        "cancellation",
+        "2026-000001",
+        "-42.82",
+        "-35.98",
+    )
+    assert note["tax_breakdown"] == [{"rate": "19", "net": "-35.98", "tax": "-6.84"}]
+    assert note["pdf_sha256"]
+    # emailed once with its PDF, whose text calls it a Stornorechnung of the invoice of that date
+    [sent] = [
+        e
+        for e in local_system.emails()
+        if any(a["filename"] == f"{note['number']}.pdf" for a in e.attachments)
+    ]
+    assert sent.subject.startswith(f"Stornorechnung {note['number']} zu Rechnung 2026-000001")
+    message = email.message_from_bytes(sent.mime, policy=email.policy.default)
+    [pdf] = [part.get_payload(decode=True) for part in message.iter_attachments()]
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout
+    shown = " ".join(text.decode().replace("\xa0", " ").split())
+    issued = date.fromisoformat(note["invoice_issue_date"]).strftime("%d.%m.%Y")
+    assert f"Stornorechnung {note['number']}" in shown
+    assert f"Storniert wird die Rechnung 2026-000001 vom {issued} in voller Höhe." in shown
+    assert "Stornobetrag -42,82 €" in shown
+    assert "Gutschrift" not in shown
+
+
+def _at(event: dict[str, Any], path: str) -> dict[str, Any]:
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["pathParameters"]["invoice_id"] = path.split("/")[2]
+    return event
 
 
 def test_money_sent_to_a_void_invoice_is_kept_as_unapplied(local_system: Any) -> None:

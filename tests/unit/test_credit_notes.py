@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from receivables.cancellations import cancellation_id_for, cancellation_record
 from receivables.credit_note_pricing import (
     CreditNoteRequest,
     parse_credit_note,
@@ -217,6 +219,7 @@ def _stored_credit_note(locale: str, reason: str = "Ein Widget beschädigt gelie
         "reason": reason,
         "issue_date": "2026-11-25",
         "supply_date": "2026-11-20",
+        "invoice_issue_date": "2026-11-10",
     }
 
 
@@ -227,18 +230,24 @@ def _stored_credit_note(locale: str, reason: str = "Ein Widget beschädigt gelie
         (
             "de",
             [
-                "Gutschrift GS-2026-000001",
-                "Gutschriftsnummer",
-                "Rechnungskorrektur zu Rechnung 2026-000042",
-                "Gutschriftsbetrag",
+                "Rechnungskorrektur GS-2026-000001",
+                "Korrekturnummer",
+                "Rechnungskorrektur zu Rechnung 2026-000042 vom 10.11.2026",
+                "Korrekturbetrag",
                 "11,90 €",
                 "Ein Widget beschädigt geliefert",
             ],
-            ["Zahlbar", "Fälligkeitsdatum", "Rechnungsbetrag"],
+            # "Gutschrift" would be a self-billed invoice (§ 14 (2) UStG), owing its VAT under § 14c
+            ["Gutschrift", "Zahlbar", "Fälligkeitsdatum", "Rechnungsbetrag"],
         ),
         (
             "en",
-            ["Credit note GS-2026-000001", "Correction of invoice 2026-000042", "Credit total", "€11.90"],
+            [
+                "Credit note GS-2026-000001",
+                "Correction of invoice 2026-000042 dated 10 November 2026",
+                "Credit total",
+                "€11.90",
+            ],
             ["Payable", "Due date", "Invoice total"],
         ),
     ],
@@ -267,3 +276,53 @@ def test_a_credit_note_with_lines_prints_its_reason_as_a_note() -> None:
     assert document.notes == ("Preisnachlass laut Absprache",)
     assert (document.document_kind, document.corrects_invoice) == ("credit_note", "2026-000042")
     assert credit_note_document(_stored_credit_note("de"), SELLER).notes == ()
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "de",
+            [
+                "Stornorechnung GS-2026-000007",
+                "Stornonummer GS-2026-000007",
+                "Storniert wird die Rechnung 2026-000042 vom 10.11.2026 in voller Höhe.",
+                "Stornobetrag -11,90 €",
+                "-10,00 €",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Cancellation invoice GS-2026-000007",
+                "This cancels invoice 2026-000042 dated 10 November 2026 in full.",
+                "Cancelled total -€11.90",
+            ],
+        ),
+    ],
+)
+def test_the_voids_stornorechnung_negates_the_invoice_and_names_its_number_and_date(
+    locale: str, expected: list[str]
+) -> None:
+    invoice = _stored_credit_note(locale) | {
+        "id": "inv_" + "1" * 32,
+        "number": "2026-000042",
+        "issue_date": "2026-11-10",
+        "seller_id": "default",
+        "storefront_id": "shop",
+        "customer_id": "cus_1",
+    }
+    at = "2026-11-30T09:00:00Z"
+    stored = cancellation_record(invoice, (2026, 7), date(2026, 11, 30), "storniert", "finance", at)
+
+    pdf = render_invoice_pdf(credit_note_document(stored, SELLER))
+
+    command = ["pdftotext", "-layout", "-", "-"]
+    text = subprocess.run(command, input=pdf, capture_output=True, check=True).stdout.decode()
+    shown = " ".join(text.replace("\xa0", " ").replace("\u202f", " ").split())
+    for words in expected:
+        assert words in shown, words
+    assert "Gutschrift" not in shown
+    assert (stored["kind"], stored["gross"]) == ("cancellation", Decimal("-11.90"))
+    assert stored["id"] == cancellation_id_for(invoice["id"])  # one per invoice

@@ -123,7 +123,8 @@ def test_the_credit_note_email_names_the_credit_note_and_the_invoice(locale: str
 
     assert "GS-2026-000007" in email.subject
     assert invoice.number in email.subject
-    assert ("Gutschrift" if locale == "de" else "Credit note") in email.subject
+    assert ("Rechnungskorrektur" if locale == "de" else "Credit note") in email.subject
+    assert "Gutschrift" not in email.subject + email.text + email.html  # self-billing, § 14 (2) UStG
     assert ("10,00 €" if locale == "de" else "€10.00") in email.text.replace("\xa0", " ")
 
 
@@ -188,7 +189,55 @@ def test_the_page_shows_the_account_only_once_something_happened_and_links_each_
             "/cn/{id}/pdf",
         )
 
-    assert "Zahlungen und Gutschriften" not in page(untouched)
+    assert "Zahlungen und Korrekturen" not in page(untouched)
     shown = page(credited).replace("\xa0", " ")
     assert '<a href="/cn/cn_1/pdf" download' in shown
     assert '<th scope="row">Noch zu zahlen</th><td class="num">257,71 €</td>' in shown
+    assert "Rechnungskorrektur GS-2026-000007</a>" in shown
+    # a void: the Stornorechnung is listed, the sums go from the total to nothing, and it is emailed as one
+    voided = dataclasses.replace(
+        untouched,
+        amount_due=Decimal(0),
+        account_amount_due=Decimal(0),
+        cancelled=document.gross,
+        credit_notes=(
+            CreditNoteEntry(
+                "cn_2", "GS-2026-000008", date(2026, 11, 21), -document.gross, True, "cancellation"
+            ),
+        ),
+    )
+    shown = page(voided).replace("\xa0", " ")
+    assert "Stornorechnung GS-2026-000008</a>" in shown
+    assert '<th scope="row">Storniert</th><td class="num">-307,71 €</td>' in shown
+    assert '<th scope="row">Noch zu zahlen</th><td class="num">0,00 €</td>' in shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "said"),
+    [
+        ("de", "Stornorechnung GS-2026-000008 zu Rechnung", "wir haben die Rechnung RE-2026-000123 vom"),
+        (
+            "en",
+            "Cancellation invoice GS-2026-000008 for invoice",
+            "we have cancelled invoice RE-2026-000123 dated",
+        ),
+    ],
+)
+def test_the_cancellation_email_names_the_stornorechnung_and_the_cancelled_invoice_with_its_date(
+    locale: str, subject: str, said: str
+) -> None:
+    invoice = sample_invoice_document(2, locale)  # type: ignore[arg-type]
+    note = dataclasses.replace(
+        invoice,
+        number="GS-2026-000008",
+        document_kind="cancellation",
+        corrects_invoice=invoice.number,
+        corrects_invoice_date=invoice.issue_date,
+        gross=-invoice.gross,
+    )
+
+    email = render_credit_note_email(note, invoice.number, Decimal(0), Decimal(0), LINK)
+
+    assert email.subject.startswith(subject)
+    assert said in email.text
+    assert "Gutschrift" not in email.subject + email.text + email.html

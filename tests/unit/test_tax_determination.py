@@ -265,6 +265,7 @@ def test_a_credit_note_carries_the_vat_category_of_the_invoice_it_corrects() -> 
         "storefront_id": "shop",
         "customer_id": "cus_1",
         "customer": {"name": "Wiener Handels GmbH"},
+        "issue_date": "2026-12-01",
         "supply_date": "2026-12-01",
         "totals": {
             "tax_breakdown": [

@@ -36,6 +36,9 @@ from receivables.records import put_new, read
 from receivables.seller import SellerProfile
 
 CREDIT_NOTE_ENTITY = "credit_note"
+# A credit note corrects part of an invoice ("Rechnungskorrektur"); a void's document cancels all of it
+# ("Stornorechnung", cancellations.py). Both are credit notes in one number range (decisions/0029).
+CORRECTION, CANCELLATION = "correction", "cancellation"
 _MAX_ATTEMPTS = 25
 _IDS = uuid.UUID("2b0f6a51-7c7e-4f44-8f61-1d9c3e5a7b20")
 
@@ -141,6 +144,8 @@ def _credit_note_record(
         "storefront_id": invoice["storefront_id"],
         "invoice_id": invoice["id"],
         "invoice_number": invoice["number"],
+        "invoice_issue_date": invoice["issue_date"],  # the reference names number and date (§ 31 (5) UStDV)
+        "kind": CORRECTION,
         "order_id": invoice.get("order_id"),
         "external_id": invoice.get("external_id"),
         "customer_id": invoice["customer_id"],
@@ -320,6 +325,8 @@ def public_credit_note(item: dict[str, Any], pdf_url: str | None) -> dict[str, A
         ],
         "credited_to_customer": amount(item.get("credited_to_customer", 0)),
         "reason": item["reason"],
+        "kind": item.get("kind", CORRECTION),
+        "invoice_issue_date": item.get("invoice_issue_date"),
         "issue_date": item["issue_date"],
         "created_at": item["created_at"],
         "created_by": item["created_by"],
@@ -330,7 +337,8 @@ def public_credit_note(item: dict[str, Any], pdf_url: str | None) -> dict[str, A
 
 # ------------------------------------------------------------------------------------ the PDF
 def credit_note_document(item: dict[str, Any], seller: SellerProfile) -> InvoiceDocument:
-    """The credit note as the invoice renderer's view model (document_kind "credit_note")."""
+    """The credit note as the invoice renderer's view model: document_kind "credit_note", or
+    "cancellation" for a void's Stornorechnung, with the corrected invoice's number and date."""
     gross = item["totals"]["gross"]
     # The invoice's builder reads the same fields; a credit note has no terms and nothing paid on it.
     as_invoice = item | {
@@ -346,8 +354,11 @@ def credit_note_document(item: dict[str, Any], seller: SellerProfile) -> Invoice
     return dataclasses.replace(
         document,
         amount_due=None,
-        document_kind="credit_note",
+        document_kind="cancellation" if item.get("kind") == CANCELLATION else "credit_note",
         corrects_invoice=item["invoice_number"],
+        corrects_invoice_date=date.fromisoformat(item["invoice_issue_date"])
+        if item.get("invoice_issue_date")
+        else None,
         notes=() if single_line_is_reason else (item["reason"],),
     )
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Literal
 
 Locale = Literal["de", "en"]
-# A credit note (Gutschrift / Rechnungskorrektur) is drawn like an invoice, with its own title and words.
-DocumentKind = Literal["invoice", "credit_note"]
+# Corrections are drawn like an invoice, with their own title and words: a credit note correcting an
+# invoice is a "Rechnungskorrektur" (never "Gutschrift", which § 14 (2) UStG reserves for self-billing), a
+# void's document a "Stornorechnung" (docs/decisions/0029-document-titles-and-reminder-letters.md).
+DocumentKind = Literal["invoice", "credit_note", "cancellation"]
 # EN 16931 VAT category codes (UNTDID 5305 subset, BT-118/BT-151): standard, zero, exempt, reverse
 # charge, intra-community supply, export, outside the scope of VAT.
 VatCategory = Literal["S", "Z", "E", "AE", "K", "G", "O"]
@@ -92,4 +94,5 @@ class InvoiceDocument:
     account_url: str | None = None  # the customer page: all their invoices, payments and subscriptions
     notes: tuple[str, ...] = field(default_factory=tuple)
     document_kind: DocumentKind = "invoice"
-    corrects_invoice: str | None = None  # a credit note: the number of the invoice it corrects
+    corrects_invoice: str | None = None  # a correction: the number of the invoice it corrects
+    corrects_invoice_date: date | None = None  # ... and that invoice's date (§ 31 (5) UStDV)

@@ -24,6 +24,10 @@ from receivables.money import MONEY_CONTEXT, quantize
 # base rate, which changes every 1 January and 1 July (1.27 % from 1 July 2025). A seller or a customer
 # override sets the current figure; consumers are owed only 5 points above base (§ 288 (1) BGB).
 DEFAULT_INTEREST_RATE_PERCENT_PER_YEAR = Decimal("10.27")
+# The policy's rate is the business figure; a consumer's is 4 points lower (base + 5 instead of base + 9).
+BUSINESS_POINTS, CONSUMER_POINTS = Decimal(9), Decimal(5)
+# § 288 (5) BGB: a business debtor in default owes a flat EUR 40 (set against the costs of pursuit).
+LUMP_SUM_EUR = Decimal("40.00")
 ENDLESS_PREFIX = "endless:"
 # Keeps every scheduled date a few years around the due date, far from date.min and date.max.
 MAX_OFFSET_DAYS = 3650
@@ -48,6 +52,8 @@ class ReminderStep(BaseModel):
     late_fee_percent: Decimal | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
     # The reminder states statutory interest (computed with `statutory_interest`) besides any fee.
     interest: bool = False
+    # The reminder claims the EUR 40 lump sum of § 288 (5) BGB (business buyers, EUR invoices only).
+    lump_sum: bool = False
 
     @field_validator("late_fee_fixed", "late_fee_percent", mode="before")
     @classmethod
@@ -96,6 +102,8 @@ class DunningPolicy(BaseModel):
                     f"offset_days must strictly increase: {later.name!r} ({later.offset_days}) "
                     f"comes after {earlier.name!r} ({earlier.offset_days})"
                 )
+        if sum(step.lump_sum for step in steps) > 1:
+            raise ValueError("the § 288 (5) BGB lump sum is owed once per invoice: one step may claim it")
         names = [step.name for step in steps]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -318,3 +326,27 @@ def statutory_interest(
     with localcontext(MONEY_CONTEXT):
         interest = amount_due * rate_percent_per_year / 100 * days / 365
     return quantize(interest, currency)
+
+
+@dataclass(frozen=True)
+class InterestBasis:
+    """The rate a reminder charges and what it consists of (§ 288 (1)/(2) BGB), for the letter to state."""
+
+    rate_percent: Decimal
+    base_rate_percent: Decimal  # the Bundesbank's base rate the policy's figure implies
+    points: Decimal  # above the base rate: 9 between businesses, 5 where a consumer owes
+    business: bool
+
+
+def interest_basis(policy_rate_percent: Decimal, business: bool) -> InterestBasis:
+    """The policy's rate is base + 9 points; a consumer owes base + 5 (never below zero, as the base rate
+    itself can be negative). A buyer without a VAT id counts as a consumer: the lower claim is safe."""
+    base = policy_rate_percent - BUSINESS_POINTS
+    points = BUSINESS_POINTS if business else CONSUMER_POINTS
+    return InterestBasis(max(base + points, Decimal(0)), base, points, business)
+
+
+def lump_sum(step: ReminderStep, business: bool, currency: str, amount_due: Decimal) -> Decimal:
+    """EUR 40 when the step claims it from a business buyer of a EUR invoice with something owed, else 0."""
+    owed = step.lump_sum and business and currency == "EUR" and amount_due > 0
+    return LUMP_SUM_EUR if owed else quantize(Decimal(0), currency)

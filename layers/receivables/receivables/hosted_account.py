@@ -23,6 +23,7 @@ class CreditNoteEntry:
     issue_date: date
     gross: Decimal
     has_pdf: bool
+    kind: str = "correction"  # or "cancellation": a void's Stornorechnung (cancellations.py)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class InvoiceAccount:
     fees_charged: Decimal  # reminder fees and default interest
     fees_paid: Decimal
     account_amount_due: Decimal
+    cancelled: Decimal = Decimal(0)  # what a void's Stornorechnung took off the invoice
     credit_notes: tuple[CreditNoteEntry, ...] = ()
     refunds: tuple[RefundEntry, ...] = ()
 
@@ -54,6 +56,7 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
             issue_date=date.fromisoformat(note["issue_date"]),
             gross=Decimal(note["totals"]["gross"]),
             has_pdf=bool(note.get("pdf_key")),
+            kind=note.get("kind", "correction"),
         )
         for note in list_credit_notes(table_name, invoice.id)
     )
@@ -71,6 +74,8 @@ def invoice_account(table_name: str, item: dict[str, Any], zone: ZoneInfo) -> In
         fees_charged=invoice.late_fees,
         fees_paid=invoice.fees_paid,
         account_amount_due=invoice.account_amount_due,
+        # A void leaves total − credited un-asked-for; the page shows that sum as cancelled.
+        cancelled=invoice.total - invoice.amount_credited if invoice.status == "void" else Decimal(0),
         credit_notes=notes,
         refunds=refunds,
     )

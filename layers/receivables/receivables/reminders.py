@@ -7,7 +7,9 @@ The policy (dunning.py) decides what is due; catch-up after missed runs sends on
 
 Once-only: each reminder is sent through `sending.send_once` with purpose `reminder#<step>`, whose
 record transaction appends the step to the invoice, moves its index entry and books a late fee; two
-overlapping runs or a schedule firing twice cannot send it twice. Escalations start a Step Functions
+overlapping runs or a schedule firing twice cannot send it twice. A reminder that charges a fee or
+interest carries its letter (reminder_letters.py) as a PDF attachment of that one email, so there is
+exactly one letter per reminder step. Escalations start a Step Functions
 execution named `<invoice id>-level-<n>`: a second start is refused by Step Functions and ignored.
 """
 
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from receivables import aws, clock, dunning, mailer, money, payment_plans
 from receivables.customers import current_email, read_customer
+from receivables.document_store import PDF
 from receivables.dunning_index import SHARDS, index_keys
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
@@ -31,6 +34,7 @@ from receivables.invoicing.store import Decision
 from receivables.items import from_item, to_item
 from receivables.outbox import new_event
 from receivables.records import put_new
+from receivables.reminder_letters import letter_filename, reminder_letter
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
 
@@ -157,17 +161,21 @@ def send_reminder(
     currency = invoice["currency"]
     step = dunning.step_by_name(policy, step_name)
     amount_due = Decimal(invoice["amount_due"])
+    business = bool(invoice["customer"].get("vat_id"))  # without a VAT id: a consumer, the lower claim
+    basis = dunning.interest_basis(policy.interest_rate_percent_per_year, business)
     interest = Decimal(0)
     if step and step.interest:
         interest = dunning.statutory_interest(
-            amount_due,
-            currency,
-            date.fromisoformat(invoice["due_date"]),
-            clock.today(),
-            policy.interest_rate_percent_per_year,
+            amount_due, currency, date.fromisoformat(invoice["due_date"]), clock.today(), basis.rate_percent
         )
-    fee = (dunning.late_fee(step, amount_due, currency) if step else Decimal(0)) + interest
+    step_fee = dunning.late_fee(step, amount_due, currency) if step else Decimal(0)
+    lump = dunning.lump_sum(step, business, currency, amount_due) if step else Decimal(0)
+    fee = step_fee + lump + interest
     fees_before = Invoice.from_item(invoice).fees_due  # what earlier reminders charged and is unpaid
+    # A reminder that charges anything carries its letter (Mahnung), built from the figures it books.
+    letter = reminder_letter(
+        invoice, seller.as_party(), step, (step_fee, lump, interest), basis, fees_before, clock.today()
+    )
 
     to = current_email(settings.table, invoice["customer_id"], invoice["customer"]["email"])
 
@@ -182,7 +190,14 @@ def send_reminder(
             fees_total=fees_before + fee,
             instalment=instalment,
         )
-        mime = build_mime(settings.sender, to, rendered, [], seller.name)
+        attachments = []
+        if letter is not None:
+            from receivables.rendering.emails import Attachment
+            from receivables.rendering.reminder_letter_pdf import render_reminder_letter_pdf
+
+            pdf = render_reminder_letter_pdf(letter)  # the same bytes on every retry of this step
+            attachments.append(Attachment(letter_filename(letter, step_name), PDF, pdf))
+        mime = build_mime(settings.sender, to, rendered, attachments, seller.name)
         message_id = mailer.send_raw(settings.sender, to, mime)
         if settings.sms_enabled and invoice_customer_wants_sms(settings.table, invoice):
             _send_sms(settings.table, invoice, step_name, rendered.subject)

@@ -3,24 +3,32 @@
 Only an open, undisputed invoice without money on it can be voided; once money was applied the books
 need a refund or a credit note instead, so that every amount stays traceable. The void is one
 transaction: the invoice update conditioned on its `version` and status, and the `invoice.voided`
-outbox event. See docs/decisions/0013-voids-credit-notes-history.md.
+outbox event, and with them the void's own document, a Stornorechnung (cancellations.py). See
+docs/decisions/0013-voids-credit-notes-history.md and 0029-document-titles-and-reminder-letters.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from receivables import clock, money
+from receivables import aws, clock, money
+from receivables.cancellations import cancellation_record
 from receivables.errors import Conflict
 from receivables.invoices import get_invoice
 from receivables.invoicing import store
 from receivables.invoicing.model import Invoice
 from receivables.invoicing.store import Decision
+from receivables.numbering import advance_counter, counter_key, last_number
 from receivables.outbox import new_event
+from receivables.records import put_new
 from receivables.tasks import close_open_tasks_of_invoice
 
 MAX_REASON_LENGTH = 500
+_ATTEMPTS = 25
+_BERLIN = ZoneInfo("Europe/Berlin")  # the seller profile's default zone
 
 
 def check_voidable(invoice: dict[str, Any]) -> None:
@@ -40,20 +48,45 @@ def check_voidable(invoice: dict[str, Any]) -> None:
         raise Conflict(f"Invoice {number} is disputed; resolve the dispute first.")
 
 
-def void_invoice(table_name: str, invoice_id: str, reason: str | None, actor: str) -> dict[str, Any]:
-    """Voids the invoice once; a second void (or any change that made it unvoidable) is a Conflict."""
-
-    def decide(invoice: Invoice) -> Decision:
+def void_invoice(
+    table_name: str, invoice_id: str, reason: str | None, actor: str, zone: ZoneInfo = _BERLIN
+) -> dict[str, Any]:
+    """Voids the invoice once, issuing its Stornorechnung in the same transaction (cancellations.py); a
+    second void (or any change that made it unvoidable) is a Conflict. `zone` dates the document."""
+    client = aws.client("dynamodb")
+    for _ in range(_ATTEMPTS):
+        invoice = store.read_invoice(table_name, invoice_id)
         check_voidable(invoice.to_item())
-        return void(invoice, reason, clock.iso(clock.now()), actor)
-
-    store.change(
-        table_name,
-        invoice_id,
-        decide,
-        changed_by=actor,
-        change_cause=f"voided: {reason}" if reason else "voided",
-    )
+        now = clock.now()
+        issue_date = now.astimezone(zone).date()
+        counter = counter_key("CREDITNOTE", invoice.get("seller_id"), issue_date.year)
+        last = last_number(table_name, counter)
+        decision = void(invoice, reason, clock.iso(now), actor)
+        document = cancellation_record(
+            invoice.to_item(), (issue_date.year, last + 1), issue_date, reason, actor, clock.iso(now)
+        )
+        document["invoice_account_amount_due"] = decision.after.account_amount_due
+        # The counter and the document first: a number exists if and only if its document does.
+        decision = dataclasses.replace(
+            decision, lead=[advance_counter(table_name, counter, last), put_new(table_name, document)]
+        )
+        try:
+            store.commit(
+                table_name,
+                invoice,
+                decision,
+                changed_by=actor,
+                change_cause=f"voided: {reason}" if reason else "voided",
+            )
+        except client.exceptions.TransactionCanceledException as cancelled:
+            if store.moved_meanwhile(cancelled, 0):  # a number taken by a concurrent credit note
+                continue
+            if store.moved_meanwhile(cancelled, len(decision.lead)):  # the invoice moved: check it again
+                continue
+            raise
+        break
+    else:
+        raise Conflict(f"Invoice {invoice_id} kept changing; try again.")
     close_open_tasks_of_invoice(table_name, invoice_id, by=actor)
     return get_invoice(table_name, invoice_id)
 

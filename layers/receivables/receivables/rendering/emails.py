@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 from receivables.documents import InvoiceDocument
 from receivables.rendering.formatting import format_date, format_money
 from receivables.rendering.jinja import template
-from receivables.rendering.labels import labels_for
+from receivables.rendering.labels import (
+    correction_number_label,
+    correction_total_label,
+    document_title,
+    labels_for,
+)
 from receivables.rendering.messages import messages_for
 
 if TYPE_CHECKING:  # the receipt's figures; the module imports this one lazily
@@ -169,33 +174,46 @@ def render_credit_note_email(
     hosted_url: str,
     account_url: str | None = None,
 ) -> RenderedEmail:
-    """The credit note (`document`) for its invoice, with what the invoice still asks for afterwards."""
+    """The credit note (`document`) for its invoice, with what the invoice still asks for afterwards; a
+    void's Stornorechnung (document_kind "cancellation") in its own words. Both name the invoice's date."""
     texts, labels, locale = messages_for(document.locale), labels_for(document.locale), document.locale
+    words = "cancellation" if document.document_kind == "cancellation" else "credit_note"
 
     def money(amount: Decimal) -> str:
         return format_money(amount, document.currency, locale)
 
     rows = [
-        (labels.credit_note_number, document.number, False),
-        (texts["credit_note_date"], format_date(document.issue_date, locale), False),
+        (correction_number_label(document), document.number, False),
+        (texts[f"{words}_date"], format_date(document.issue_date, locale), False),
         (labels.invoice_number, invoice_number, False),
-        (labels.credit_note_total, money(document.gross), True),
+        (correction_total_label(document), money(document.gross), True),
     ]
     if credit:
         rows.append((texts["credit_kept"], money(credit), False))
     rows.append((texts["still_due_on_invoice"].format(number=invoice_number), money(remaining), False))
-    values = {"credit_note": document.number, "number": invoice_number, "seller": document.seller.name}
+    dated = document.corrects_invoice_date
+    values = {
+        "credit_note": document.number,
+        "number": invoice_number,
+        "seller": document.seller.name,
+        "issue_date": format_date(document.issue_date, locale),
+        "invoice_dated": texts["invoice_dated"].format(date=format_date(dated, locale)) if dated else "",
+    }
     context = document_context(document) | {
         "hosted_url": hosted_url,
         "account_url": account_url,
         "rows": rows,
+        "title": document_title(document),
+        "intro": texts[f"{words}_intro"].format(**values),
+        "settled": texts[f"{words}_settled"].format(**values),
+        "attachment_note": texts[f"{words}_attachment"],
         "credit_note": document.number,
         "invoice_number": invoice_number,
         "reason": document.notes[0] if document.notes else "",
         "remaining": money(remaining) if remaining else None,
         "credit": money(credit) if credit else None,
     }
-    subject = texts["credit_note_subject"].format(**values)
+    subject = texts[f"{words}_subject"].format(**values)
     return render_email("credit_note", locale, subject, context)
 
 

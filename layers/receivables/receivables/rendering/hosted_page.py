@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from receivables.documents import InvoiceDocument
 from receivables.rendering import formatting as fmt
 from receivables.rendering.jinja import template
-from receivables.rendering.labels import exemption_notes, labels_for
+from receivables.rendering.labels import correction_title, exemption_notes, labels_for
 from receivables.rendering.messages import messages_for
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
@@ -75,6 +75,7 @@ def render_hosted_invoice(
         "credit_notes": [
             {
                 "number": note.number,
+                "title": correction_title(note.kind, locale),
                 "issue_date": fmt.format_date(note.issue_date, locale),
                 "amount": fmt.format_money(note.gross, document.currency, locale),
                 "pdf_url": credit_note_url.format(id=note.id) if note.has_pdf else None,
@@ -142,6 +143,8 @@ def account_rows(account: InvoiceAccount, currency: str, locale: str) -> list[tu
         rows.append((texts["sum_refunded"], "+" + money(account.refunded), False))
     if account.credited:
         rows.append((texts["sum_credited"], money(-account.credited), False))
+    if account.cancelled:
+        rows.append((texts["sum_cancelled"], money(-account.cancelled), False))
     if not account.fees_charged:
         return [*rows, (texts["sum_due"], money(account.amount_due), True)]
     rows.append((texts["sum_invoice_due"], money(account.amount_due), False))

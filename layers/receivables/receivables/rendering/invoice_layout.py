@@ -14,7 +14,14 @@ from typing import Protocol
 
 from receivables.documents import InvoiceDocument, Party
 from receivables.rendering import formatting as fmt
-from receivables.rendering.labels import document_title, exemption_notes, labels_for
+from receivables.rendering.labels import (
+    correction_number_label,
+    correction_reference,
+    correction_total_label,
+    document_title,
+    exemption_notes,
+    labels_for,
+)
 from receivables.rendering.summary import address_lines, payment_terms, totals_rows
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
@@ -111,7 +118,8 @@ class InvoiceLayout:
         self.surface = surface
         self.labels = labels_for(document.locale)
         self.locale = document.locale
-        self.credit_note = document.document_kind == "credit_note"
+        # A correction (credit note or cancellation) has a number label, total and reference of its own.
+        self.credit_note = document.document_kind in ("credit_note", "cancellation")
 
     def draw(self) -> None:
         surface = self.surface
@@ -161,7 +169,7 @@ class InvoiceLayout:
         surface.line(LEFT, 50.5, LEFT + 85, 50.5, RULE)
         self._party(doc.buyer, 56)
         facts = [
-            (labels.credit_note_number if self.credit_note else labels.invoice_number, doc.number),
+            (correction_number_label(doc) if self.credit_note else labels.invoice_number, doc.number),
             (labels.issue_date, fmt.format_date(doc.issue_date, self.locale)),
             (labels.supply_date, fmt.format_date(doc.supply_date, self.locale)),
             # A credit note is not paid, so it has no due date.
@@ -228,15 +236,15 @@ class InvoiceLayout:
         rows = totals_rows(self.doc)
         if not self.credit_note:
             return rows
-        total = self.labels.invoice_total
-        return [(self.labels.credit_note_total if label == total else label, a, e) for label, a, e in rows]
+        total, correction_total = self.labels.invoice_total, correction_total_label(self.doc)
+        return [(correction_total if label == total else label, a, e) for label, a, e in rows]
 
     def _closing_text(self) -> list[tuple[str, bool]]:
         """(line, emphasised): VAT exemption notes, payment terms, bank, payment link and notes, wrapped."""
         doc, labels, seller = self.doc, self.labels, self.doc.seller
         paragraphs = [(note, True) for note in exemption_notes(doc)]
         if self.credit_note:  # what it corrects and why, instead of payment terms
-            paragraphs.insert(0, (labels.corrects_invoice.format(number=doc.corrects_invoice or ""), True))
+            paragraphs.insert(0, (correction_reference(doc), True))
             paragraphs += [(note, False) for note in doc.notes]
             return self._wrapped(paragraphs)
         paragraphs.append((payment_terms(doc), False))

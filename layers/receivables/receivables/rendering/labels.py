@@ -45,6 +45,11 @@ class InvoiceLabels:
     credit_note_number: str
     credit_note_total: str
     corrects_invoice: str  # {number}
+    corrects_invoice_dated: str  # {number} {date}
+    cancellation: str
+    cancellation_number: str
+    cancellation_total: str
+    cancels_invoice: str  # {number} {date}
 
 
 LABELS: dict[str, InvoiceLabels] = {
@@ -78,10 +83,15 @@ LABELS: dict[str, InvoiceLabels] = {
         phone="Tel.",
         email="E-Mail",
         page_of="Seite {page} von {pages}",
-        credit_note="Gutschrift",
-        credit_note_number="Gutschriftsnummer",
-        credit_note_total="Gutschriftsbetrag",
+        credit_note="Rechnungskorrektur",  # "Gutschrift" is self-billing (§ 14 (2) UStG): decisions/0029
+        credit_note_number="Korrekturnummer",
+        credit_note_total="Korrekturbetrag",
         corrects_invoice="Rechnungskorrektur zu Rechnung {number}",
+        corrects_invoice_dated="Rechnungskorrektur zu Rechnung {number} vom {date}",
+        cancellation="Stornorechnung",
+        cancellation_number="Stornonummer",
+        cancellation_total="Stornobetrag",
+        cancels_invoice="Storniert wird die Rechnung {number} vom {date} in voller Höhe.",
     ),
     "en": InvoiceLabels(
         invoice="Invoice",
@@ -117,6 +127,11 @@ LABELS: dict[str, InvoiceLabels] = {
         credit_note_number="Credit note number",
         credit_note_total="Credit total",
         corrects_invoice="Correction of invoice {number}",
+        corrects_invoice_dated="Correction of invoice {number} dated {date}",
+        cancellation="Cancellation invoice",
+        cancellation_number="Cancellation number",
+        cancellation_total="Cancelled total",
+        cancels_invoice="This cancels invoice {number} dated {date} in full.",
     ),
 }
 
@@ -126,10 +141,42 @@ def labels_for(locale: str) -> InvoiceLabels:
 
 
 def document_title(document: InvoiceDocument) -> str:
-    """ "Rechnung 2026-000001" or "Gutschrift GS-2026-000001": the heading and the PDF's title."""
+    """ "Rechnung 2026-000001", "Rechnungskorrektur GS-2026-000001" or "Stornorechnung GS-2026-000002":
+    the heading and the PDF's title."""
     labels = labels_for(document.locale)
-    kind = labels.credit_note if document.document_kind == "credit_note" else labels.invoice
-    return f"{kind} {document.number}"
+    kinds = {"credit_note": labels.credit_note, "cancellation": labels.cancellation}
+    return f"{kinds.get(document.document_kind, labels.invoice)} {document.number}"
+
+
+def correction_title(kind: str, locale: str) -> str:
+    """A stored credit note's title by its kind: "Rechnungskorrektur" (correction) or "Stornorechnung"."""
+    labels = labels_for(locale)
+    return labels.cancellation if kind == "cancellation" else labels.credit_note
+
+
+def correction_number_label(document: InvoiceDocument) -> str:
+    labels = labels_for(document.locale)
+    cancellation = document.document_kind == "cancellation"
+    return labels.cancellation_number if cancellation else labels.credit_note_number
+
+
+def correction_total_label(document: InvoiceDocument) -> str:
+    labels = labels_for(document.locale)
+    return labels.cancellation_total if document.document_kind == "cancellation" else labels.credit_note_total
+
+
+def correction_reference(document: InvoiceDocument) -> str:
+    """The original invoice's number and date (§ 14 (4) Nr. 4 UStG, § 31 (5) UStDV) a correction names."""
+    from receivables.rendering.formatting import format_date  # babel: only the renderers pay for it
+
+    labels, number = labels_for(document.locale), document.corrects_invoice or ""
+    dated = document.corrects_invoice_date
+    on = format_date(dated, document.locale) if dated else ""
+    if document.document_kind == "cancellation":
+        return labels.cancels_invoice.format(number=number, date=on)
+    if dated is None:  # notes issued before the date was recorded
+        return labels.corrects_invoice.format(number=number)
+    return labels.corrects_invoice_dated.format(number=number, date=on)
 
 
 # The note an invoice without VAT must carry (§ 14a UStG; Art. 226 Nr. 11 and 11a VAT Directive), one per

@@ -59,17 +59,27 @@ _DE: dict[str, str] = {
     "settled_interest": "davon für Verzugszinsen",
     "settled_principal": "davon für den Rechnungsbetrag",
     # the credit note email
-    "credit_note_subject": "Gutschrift {credit_note} zu Rechnung {number} von {seller}",
-    "credit_note_intro": "anbei erhalten Sie unsere Gutschrift {credit_note} vom {issue_date} zur Rechnung "
-    "{number} als PDF.",
+    # (a correcting credit note is a "Rechnungskorrektur": "Gutschrift" means self-billing, decisions/0029)
+    "credit_note_subject": "Rechnungskorrektur {credit_note} zu Rechnung {number} von {seller}",
+    "credit_note_intro": "anbei erhalten Sie unsere Rechnungskorrektur {credit_note} vom {issue_date} zur "
+    "Rechnung {number}{invoice_dated} als PDF.",
+    "invoice_dated": " vom {date}",
     "credit_note_reason": "Grund",
-    "credit_note_date": "Datum der Gutschrift",
+    "credit_note_date": "Datum der Rechnungskorrektur",
     "credit_note_credit": "Da die Rechnung bereits bezahlt war, schreiben wir {credit} Ihrem Kundenkonto gut "
     "und verrechnen den Betrag mit Ihrer nächsten Rechnung; auf Wunsch erstatten wir ihn Ihnen.",
     "still_due_on_invoice": "Noch offen auf Rechnung {number}",
     "credit_note_settled": "Die Rechnung {number} ist damit ausgeglichen. Sie müssen nichts weiter tun.",
     "credit_note_remaining": "Auf die Rechnung {number} sind noch {remaining} zu zahlen.",
-    "credit_note_attachment": "Die Gutschrift ist als PDF angehängt. Bitte bewahren Sie sie für Ihre "
+    "credit_note_attachment": "Die Rechnungskorrektur ist als PDF angehängt. Bitte bewahren Sie sie für "
+    "Ihre Unterlagen auf.",
+    # the void's document
+    "cancellation_subject": "Stornorechnung {credit_note} zu Rechnung {number} von {seller}",
+    "cancellation_intro": "wir haben die Rechnung {number}{invoice_dated} storniert. Anbei erhalten Sie "
+    "unsere Stornorechnung {credit_note} vom {issue_date} als PDF.",
+    "cancellation_date": "Datum der Stornorechnung",
+    "cancellation_settled": "Aus der Rechnung {number} ist nichts mehr zu zahlen.",
+    "cancellation_attachment": "Die Stornorechnung ist als PDF angehängt. Bitte bewahren Sie sie für Ihre "
     "Unterlagen auf.",
     # reminders: one subject and opening per template of the dunning policy
     "courtesy_subject": "Freundliche Erinnerung: Rechnung {number} wird am {due_date} fällig",
@@ -128,8 +138,8 @@ _DE: dict[str, str] = {
     "flag_disputed": "Beanstandet – wir prüfen Ihren Einwand",
     "flag_in_collections": "An das Inkasso übergeben",
     "download_pdf": "Rechnung als PDF herunterladen",
-    "account_heading": "Zahlungen und Gutschriften",
-    "credit_notes_heading": "Gutschriften",
+    "account_heading": "Zahlungen und Korrekturen",
+    "credit_notes_heading": "Rechnungskorrekturen und Stornorechnungen",
     "subscription_heading": "Ihr Abonnement",
     "subscription_period": "Leistungszeitraum",
     "subscription_items": "Leistungen",
@@ -139,11 +149,12 @@ _DE: dict[str, str] = {
     "column_number": "Nummer",
     "column_date": "Datum",
     "column_amount": "Betrag",
-    "credit_note_pdf": "Gutschrift {number} als PDF",
+    "credit_note_pdf": "{title} {number} als PDF",
     "sum_total": "Rechnungsbetrag",
     "sum_paid": "Bezahlt",
     "sum_refunded": "Erstattet",
-    "sum_credited": "Gutschriften",
+    "sum_credited": "Rechnungskorrekturen",
+    "sum_cancelled": "Storniert",
     "sum_invoice_due": "Offener Rechnungsbetrag",
     "sum_fees": "Mahngebühren und Verzugszinsen",
     "sum_fees_paid": "Davon bezahlt",
@@ -236,7 +247,8 @@ _EN: dict[str, str] = {
     "settled_principal": "of which for the invoice amount",
     "credit_note_subject": "Credit note {credit_note} for invoice {number} from {seller}",
     "credit_note_intro": "please find attached our credit note {credit_note} dated {issue_date} for invoice "
-    "{number} as a PDF.",
+    "{number}{invoice_dated} as a PDF.",
+    "invoice_dated": " dated {date}",
     "credit_note_reason": "Reason",
     "credit_note_date": "Credit note date",
     "credit_note_credit": "As the invoice was already paid, we keep {credit} as a credit on your customer "
@@ -245,6 +257,13 @@ _EN: dict[str, str] = {
     "credit_note_settled": "Invoice {number} is now settled; there is nothing else you need to do.",
     "credit_note_remaining": "{remaining} is still due on invoice {number}.",
     "credit_note_attachment": "The credit note is attached as a PDF. Please keep it for your records.",
+    "cancellation_subject": "Cancellation invoice {credit_note} for invoice {number} from {seller}",
+    "cancellation_intro": "we have cancelled invoice {number}{invoice_dated}. Please find attached our "
+    "cancellation invoice {credit_note} dated {issue_date} as a PDF.",
+    "cancellation_date": "Cancellation date",
+    "cancellation_settled": "Nothing is to be paid on invoice {number}.",
+    "cancellation_attachment": "The cancellation invoice is attached as a PDF. Please keep it for your "
+    "records.",
     "courtesy_subject": "Friendly reminder: invoice {number} is due on {due_date}",
     "courtesy_intro": "a short reminder: our invoice {number} dated {issue_date} is due on {due_date}. "
     "If you have already paid, please disregard this message.",
@@ -309,11 +328,12 @@ _EN: dict[str, str] = {
     "column_number": "Number",
     "column_date": "Date",
     "column_amount": "Amount",
-    "credit_note_pdf": "Credit note {number} (PDF)",
+    "credit_note_pdf": "{title} {number} (PDF)",
     "sum_total": "Invoice total",
     "sum_paid": "Paid",
     "sum_refunded": "Refunded",
     "sum_credited": "Credit notes",
+    "sum_cancelled": "Cancelled",
     "sum_invoice_due": "Invoice amount still due",
     "sum_fees": "Late fees and default interest",
     "sum_fees_paid": "Of these, paid",
