@@ -20,6 +20,7 @@ SECTIONS = [
     "bench.intake_handler",
     "bench.end_to_end",
     "bench.dunning_reads",
+    "bench.subscription_reads",
     "bench.cost_model",
 ]
 

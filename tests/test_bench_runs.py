@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-SECTIONS = ["bench.intake_handler", "bench.end_to_end", "bench.dunning_reads", "bench.cost_model"]
+SECTIONS = [
+    "bench.intake_handler",
+    "bench.end_to_end",
+    "bench.dunning_reads",
+    "bench.subscription_reads",
+    "bench.cost_model",
+]
 
 
 def test_every_new_bench_section_runs_and_gives_rows_the_table_can_print(
