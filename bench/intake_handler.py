@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "AWS_LAMBDA_FUNCTION_NAME": "receivables-bench-OrdersApiFunction",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "SELLER_PROFILE_PARAMETER": "/receivables/bench/seller-profile",
 }
 
 
@@ -85,6 +86,29 @@ def _stub_dynamodb() -> dict[str, bool]:
     return switch
 
 
+def _stub_seller_profile() -> None:
+    """The seller profile the handler decides tax with, answered on the wire like a `GetParameter` of
+    the dev environment's sample (samconfig.toml); Powertools caches it, as in a warm Lambda."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    from local_runtime.template import samconfig_parameter_overrides
+
+    profile = samconfig_parameter_overrides(REPOSITORY / "samconfig.toml")["SellerProfile"]
+    name = ENVIRONMENT["SELLER_PROFILE_PARAMETER"]
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        parameter = {"Name": name, "Type": "String", "Value": profile, "Version": 1}
+        return AWSResponse("https://ssm.invalid", 200, HTTPHeaders(), None), {"Parameter": parameter}
+
+    client = boto3.client("ssm", region_name=ENVIRONMENT["AWS_DEFAULT_REGION"])
+    client.meta.events.register("before-call.ssm.GetParameter", answer)
+    DEFAULT_PROVIDERS["ssm"] = parameters.SSMProvider(boto3_client=client)
+
+
 def _best_seconds_per_call(
     candidates: dict[str, Callable[[int], None]], rounds: int, round_seconds: float
 ) -> dict[str, float]:
@@ -109,6 +133,7 @@ def measure() -> list[Row]:
     from receivables.intake import OrderRequest
 
     switch = _stub_dynamodb()
+    _stub_seller_profile()
     handler = _load_handler()
     event = json.loads((REPOSITORY / "events/orders_api/create_order.json").read_text())
     context = LambdaContext(ENVIRONMENT["AWS_LAMBDA_FUNCTION_NAME"], 512, 15)
