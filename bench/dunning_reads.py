@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.isolated import REPOSITORY, Row, run_isolated, smoke
+from bench.isolated import REPOSITORY, Row, invoke_counting_reads, run_isolated, smoke
 
 STORED, DUE = 100_000, 100
 TARGET_RATIO = 1.1
@@ -66,22 +65,7 @@ def measure() -> list[Row]:
         sample = from_item(aws.client("dynamodb").get_item(TableName=table, Key=to_item(key))["Item"])
         seed_items_quietly(table, _stored_invoices(sample, system.clock.today(), stored, due))
 
-        reads = {"scanned": 0, "queries": 0}
-
-        def count(parsed: dict[str, Any], **_: Any) -> None:
-            if parsed.get("ScannedCount") is not None:
-                reads["scanned"] += int(parsed["ScannedCount"])
-                reads["queries"] += 1
-
-        client = aws.client("dynamodb")
-        client.meta.events.register("after-call.dynamodb.Query", count)
-        started = time.perf_counter()
-        try:
-            scheduled = json.loads((REPOSITORY / "events/remind/scheduled.json").read_text())
-            counts = functions.invoke(functions.by_logical_id("RemindFunction").name, scheduled)
-        finally:
-            client.meta.events.unregister("after-call.dynamodb.Query", count)
-        seconds = time.perf_counter() - started
+        counts, reads, seconds = invoke_counting_reads(functions, "RemindFunction", "remind/scheduled.json")
     finally:
         system.stop()
         aws.reset_clients()

@@ -30,6 +30,35 @@ def smoke() -> bool:
     return os.environ.get("BENCH_SMOKE", "") not in ("", "0")
 
 
+def invoke_counting_reads(
+    functions: Any, logical_id: str, event_file: str
+) -> tuple[Any, dict[str, int], float]:
+    """Invokes one of the local system's functions with a sample event from events/, counting what its
+    DynamoDB Queries read: `ScannedCount` (what DynamoDB bills a Query by) and how many Queries ran.
+
+    Returns (the function's result, {"scanned": n, "queries": n}, wall seconds)."""
+    import time
+
+    from receivables import aws
+
+    reads = {"scanned": 0, "queries": 0}
+
+    def count(parsed: dict[str, Any], **_: Any) -> None:
+        if parsed.get("ScannedCount") is not None:
+            reads["scanned"] += int(parsed["ScannedCount"])
+            reads["queries"] += 1
+
+    client = aws.client("dynamodb")
+    client.meta.events.register("after-call.dynamodb.Query", count)
+    started = time.perf_counter()
+    try:
+        event = json.loads((REPOSITORY / "events" / event_file).read_text())
+        result = functions.invoke(functions.by_logical_id(logical_id).name, event)
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.Query", count)
+    return result, reads, time.perf_counter() - started
+
+
 def run_isolated(module: str, timeout: float = 600) -> list[Row]:
     """`module.measure()` in a child process (layer and repository on its path, as `make bench` has)."""
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:

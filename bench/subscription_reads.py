@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.isolated import REPOSITORY, Row, run_isolated, smoke
+from bench.isolated import REPOSITORY, Row, invoke_counting_reads, run_isolated, smoke
 
 STORED, DUE = 100_000, 100
 TARGET_ITEMS = 110
@@ -65,22 +64,9 @@ def measure() -> list[Row]:
         today = system.clock.now().astimezone(seller.zone).date()  # the run's day: the seller's
         seed_items_quietly(table, _stored_subscriptions(sample, today, stored, due))
 
-        reads = {"scanned": 0, "queries": 0}
-
-        def count(parsed: dict[str, Any], **_: Any) -> None:
-            if parsed.get("ScannedCount") is not None:
-                reads["scanned"] += int(parsed["ScannedCount"])
-                reads["queries"] += 1
-
-        client = aws.client("dynamodb")
-        client.meta.events.register("after-call.dynamodb.Query", count)
-        started = time.perf_counter()
-        try:
-            scheduled = json.loads((REPOSITORY / "events/bill_subscriptions/scheduled.json").read_text())
-            counts = functions.invoke(functions.by_logical_id("BillSubscriptionsFunction").name, scheduled)
-        finally:
-            client.meta.events.unregister("after-call.dynamodb.Query", count)
-        seconds = time.perf_counter() - started
+        counts, reads, seconds = invoke_counting_reads(
+            functions, "BillSubscriptionsFunction", "bill_subscriptions/scheduled.json"
+        )
     finally:
         system.stop()
         aws.reset_clients()
