@@ -1,6 +1,7 @@
 """The customer's hosted invoice page: view it, download the PDF, dispute it. No API key: the
 unguessable token in the link is the credential, so responses never leak it (no referrer, no cache)."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,7 +16,7 @@ from receivables.hosted_account import invoice_account
 from receivables.http import HTML, LinkToken, create_api, documented, page_responses
 from receivables.invoices import get_invoice_by_token, hosted_url, to_document
 from receivables.observability import logger
-from receivables.seller import load_seller_profile
+from receivables.seller import SellerProfile, load_seller_profile
 from receivables.settings import HostedPageSettings, load
 
 app = create_api()
@@ -42,18 +43,15 @@ def _html(status: int, body: str) -> Response[str]:
     responses=page_responses(),
 )
 def view_invoice(token: LinkToken) -> Response[str]:
-    from receivables.rendering.hosted_page import render_hosted_invoice, render_message_page
+    return _linked_page(token, _invoice_page)
 
-    settings = load(HostedPageSettings)
-    seller = load_seller_profile(settings.seller_profile_parameter)
-    try:
-        invoice = get_invoice_by_token(settings.table_name, token)
-    except NotFound:
-        locale = _preferred_locale(app.current_event.headers.get("accept-language", ""))
-        return _html(404, render_message_page(None, locale, "not_found", back_url=None))
+
+def _invoice_page(invoice: dict[str, Any], seller: SellerProfile, settings: HostedPageSettings) -> str:
+    from receivables.rendering.hosted_page import render_hosted_invoice
+
     link = hosted_url(settings.public_base_url, invoice)
     today = clock.now().astimezone(seller.zone).date()
-    page = render_hosted_invoice(
+    return render_hosted_invoice(
         to_document(invoice, seller, hosted=link),
         status=invoice["status"],
         flags={
@@ -70,7 +68,6 @@ def view_invoice(token: LinkToken) -> Response[str]:
         credit_note_url=f"{link}/credit-notes/{{id}}/pdf",
         subscription=_subscription_of(settings.table_name, invoice),
     )
-    return _html(200, page)
 
 
 @app.get(
@@ -81,8 +78,22 @@ def view_invoice(token: LinkToken) -> Response[str]:
     responses=page_responses(),
 )
 def view_customer(token: LinkToken) -> Response[str]:
+    return _linked_page(token, _customer_page)
+
+
+def _customer_page(invoice: dict[str, Any], seller: SellerProfile, settings: HostedPageSettings) -> str:
     from receivables.customer_account import customer_account
     from receivables.rendering.customer_page import render_customer_page
+
+    account = customer_account(settings.table_name, invoice, seller.zone)
+    today = clock.now().astimezone(seller.zone).date()
+    return render_customer_page(account, seller.as_party(), settings.public_base_url, today)
+
+
+def _linked_page(
+    token: str, render: Callable[[dict[str, Any], SellerProfile, HostedPageSettings], str]
+) -> Response[str]:
+    """The page a link opens, drawn from the link's invoice; an unknown link is a page saying so."""
     from receivables.rendering.hosted_page import render_message_page
 
     settings = load(HostedPageSettings)
@@ -92,9 +103,7 @@ def view_customer(token: LinkToken) -> Response[str]:
     except NotFound:
         locale = _preferred_locale(app.current_event.headers.get("accept-language", ""))
         return _html(404, render_message_page(None, locale, "not_found", back_url=None))
-    account = customer_account(settings.table_name, invoice, seller.zone)
-    today = clock.now().astimezone(seller.zone).date()
-    return _html(200, render_customer_page(account, seller.as_party(), settings.public_base_url, today))
+    return _html(200, render(invoice, seller, settings))
 
 
 def _preferred_locale(accept_language: str) -> str:
