@@ -6,10 +6,11 @@ while the invoice already issued keeps the address it was issued with (an issued
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from receivables.customers import update_customer
+from receivables.errors import NotFound
 from receivables.invoices import get_invoice, invoice_id_for
 from receivables.seller import load_seller_profile
 from receivables.subscriptions.billing import bill_due_periods, period_order_id
@@ -45,3 +46,39 @@ def test_the_next_period_is_invoiced_to_the_address_finance_changed(local_system
     assert second["customer"]["address"] == NEW_ADDRESS
     assert second["customer"]["name"] == first["customer"]["name"]
     assert get_invoice(records, first["id"])["customer"]["address"]["city"] == "Berlin"  # as issued
+
+
+def _period_invoices(records: str, subscription_id: str) -> list[dict[str, Any]]:
+    """The subscription's invoices in period order, up to the first period not invoiced."""
+    invoices: list[dict[str, Any]] = []
+    while True:
+        try:
+            invoices.append(
+                get_invoice(records, invoice_id_for(period_order_id(subscription_id, len(invoices))))
+            )
+        except NotFound:
+            return invoices
+
+
+def test_a_95_day_jump_bills_the_same_periods_as_95_daily_runs(local_system: Any) -> None:
+    records = table(local_system)
+    seller = load_seller_profile(local_system.resolver.refs["SellerProfileParameter"])
+    jumped, stepped = _subscribe(local_system, "SUB-JUMP"), _subscribe(local_system, "SUB-STEP")
+    start = date.fromisoformat(jumped["current_period"]["start"])
+
+    bill_due_periods(records, jumped["id"], start + timedelta(days=95), seller)
+    for day in range(1, 96):
+        bill_due_periods(records, stepped["id"], start + timedelta(days=day), seller)
+
+    def as_billed(invoice: dict[str, Any]) -> tuple[Any, ...]:
+        lines = [(line["description"], line["net"]) for line in invoice["lines"]]
+        return invoice["period"], invoice["issue_date"], invoice["total"], lines
+
+    by_jump, by_day = _period_invoices(records, jumped["id"]), _period_invoices(records, stepped["id"])
+    assert len(by_jump) == 4  # periods 0-3: 4 Dec, 4 Jan, 4 Feb, 4 Mar; the next starts on day 120
+    assert [as_billed(i) for i in by_jump] == [as_billed(i) for i in by_day]
+    for invoices in (by_jump, by_day):  # numbered in period order, consecutive within each year's sequence
+        numbers = [tuple(int(part) for part in i["number"].split("-")) for i in invoices]
+        assert numbers == sorted(numbers)
+        assert [year for year, _ in numbers] == [2026, 2027, 2027, 2027]
+        assert [serial for _, serial in numbers[1:]] == list(range(numbers[1][1], numbers[1][1] + 3))
