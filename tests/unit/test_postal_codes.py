@@ -12,6 +12,7 @@ from receivables.customers import patched_values
 from receivables.errors import InvalidRequest
 from receivables.intake import ORDER_EXAMPLE, parse_order
 from receivables.postal_codes import normalized_postal_code, postal_code_problem
+from tests.support import load_event
 
 VALID = [
     ("DE", "10115"),
@@ -126,6 +127,18 @@ def test_an_order_keeps_the_british_postal_code_upper_cased_and_stripped() -> No
     order = parse_order(json.dumps(_order_with_address(postal_code="  ec1a 1bb ", country="GB")))
 
     assert order.customer.address.postal_code == "EC1A 1BB"
+
+
+def test_a_subscription_with_a_german_postal_code_abc_names_customer_address_postal_code() -> None:
+    from receivables.subscriptions.requests import parse_subscription
+
+    body = load_event("http/create_subscription_body.json")
+    body["customer"]["address"]["postal_code"] = "ABC"
+
+    with pytest.raises(InvalidRequest) as caught:
+        parse_subscription(json.dumps(body))
+
+    assert [error.field for error in caught.value.errors] == ["customer.address.postal_code"]
 
 
 STORED_CUSTOMER: dict[str, Any] = {
