@@ -12,9 +12,11 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
 from local_runtime.queues import fan_out_event
 from tests.integration.faults_support import invoke, stream_record
-from tests.support import load_event
+from tests.support import REPOSITORY, load_event
 
 
 def _http_event(method: str, path: str, route: str, body: str, content_type: str, **params: str) -> Any:
@@ -76,7 +78,7 @@ def _resolve(system: Any, invoice_id: str, outcome: str, note: str | None) -> in
     return status
 
 
-def _credit_note(system: Any, invoice_id: str, amount: str) -> str:
+def _credit_note(system: Any, invoice_id: str, amount: str) -> dict[str, Any]:
     event = load_event("accounting_api/create_credit_note.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/invoices/{invoice_id}/credit-notes"
     event["pathParameters"]["invoice_id"] = invoice_id
@@ -85,7 +87,7 @@ def _credit_note(system: Any, invoice_id: str, amount: str) -> str:
     response = invoke(system, "AccountingApiFunction", event)
     assert response["statusCode"] == 201, response["body"]
     assert system.settle()
-    return str(json.loads(response["body"])["number"])
+    return dict(json.loads(response["body"]))
 
 
 def _answers(system: Any, customer_email: str, number: str) -> list[Any]:
@@ -93,6 +95,18 @@ def _answers(system: Any, customer_email: str, number: str) -> list[Any]:
     return [
         e for e in system.emails() if customer_email in e.to and number in e.subject and not e.attachments
     ]
+
+
+def _resolution(system: Any, invoice_id: str) -> dict[str, Any]:
+    """The one `invoice.dispute_resolved` event of the invoice, checked against its published schema."""
+    [event] = [
+        e["detail"]
+        for e in system.events()
+        if e["detail-type"] == "invoice.dispute_resolved" and e["detail"]["data"]["invoice_id"] == invoice_id
+    ]
+    schema = json.loads((REPOSITORY / "schemas/events/invoice.dispute_resolved.schema.json").read_text())
+    assert not list(Draft202012Validator(schema).iter_errors(event))
+    return dict(event["data"])
 
 
 def _redeliver_resolution(system: Any, invoice_id: str) -> Any:
@@ -134,6 +148,16 @@ def test_a_rejected_dispute_is_answered_once_in_german_with_the_reason_and_a_new
     assert (after["due_date"], after["disputed"]) == (invoice["due_date"], False)
     assert after["dispute"]["pay_by"] == pay_by.isoformat()
     assert after["next_reminder_at"] == (pay_by + timedelta(days=1)).isoformat()
+    assert _resolution(local_system, invoice["id"]) == {
+        "invoice_id": invoice["id"],
+        "number": invoice["number"],
+        "outcome": "rejected",
+        "customer_id": invoice["customer_id"],
+        "currency": "EUR",
+        "account_amount_due": "42.82",
+        "note": reason,
+        "pay_by": pay_by.isoformat(),
+    }
 
 
 def test_a_rejected_dispute_is_answered_in_english_to_an_english_customer(local_system: Any) -> None:
@@ -161,6 +185,7 @@ def test_an_upheld_dispute_is_answered_once_in_german_naming_the_credit_note_it_
     invoice = _invoice_for(local_system, customer, "de")
     _dispute(local_system, invoice)
     credit_note = _credit_note(local_system, invoice["id"], "11.90")
+    number = credit_note["number"]
 
     # when finance upholds the dispute and the event is delivered twice
     assert _resolve(local_system, invoice["id"], "upheld", None) == 200
@@ -170,9 +195,12 @@ def test_an_upheld_dispute_is_answered_once_in_german_naming_the_credit_note_it_
     # then one answer names the credit note and what is still due after it
     [answer] = _answers(local_system, customer, invoice["number"])
     assert answer.subject == f"Ihr Einwand zur Rechnung {invoice['number']}: Wir geben Ihnen recht"
-    assert f"Dafür haben wir die Rechnungskorrektur {credit_note} ausgestellt" in answer.text
+    assert f"Dafür haben wir die Rechnungskorrektur {number} ausgestellt" in answer.text
     assert "Auf der Rechnung sind noch 30,92\xa0€ offen." in answer.text
     assert "Zahlungsziel" not in answer.text
+    assert _resolution(local_system, invoice["id"])["credit_notes"] == [
+        {"credit_note_id": credit_note["id"], "number": number, "gross": "11.90"}
+    ]
 
 
 def test_an_upheld_dispute_is_answered_in_english_with_finance_s_note(local_system: Any) -> None:
@@ -188,3 +216,32 @@ def test_an_upheld_dispute_is_answered_in_english_with_finance_s_note(local_syst
     assert "Note: We will ship the missing widget today." in answer.text
     assert "€42.82 is still due on the invoice." in answer.text
     assert "credit note" not in answer.text
+
+
+def test_a_chargeback_closed_by_the_card_network_is_not_answered_by_email(local_system: Any) -> None:
+    from receivables.dispute_answers import send_dispute_answer
+    from receivables.outbox import new_event
+    from receivables.seller import load_seller_profile
+    from receivables.settings import NotifySettings, load
+
+    customer = "chargeback@example.de"
+    invoice = _invoice_for(local_system, customer, "de")
+    event = new_event(
+        "invoice.dispute_resolved",
+        {"invoice_id": invoice["id"], "number": invoice["number"], "outcome": "lost"},
+    )
+
+    functions = local_system.topology.functions
+    with functions.environment_of(functions.by_logical_id("NotifyPaidFunction")):
+        settings = load(NotifySettings)
+        sent = send_dispute_answer(
+            settings.table_name,
+            settings.sender_address,
+            settings.public_base_url,
+            event,
+            load_seller_profile(settings.seller_profile_parameter),
+        )
+    assert local_system.settle()
+
+    assert sent is None
+    assert _answers(local_system, customer, invoice["number"]) == []
