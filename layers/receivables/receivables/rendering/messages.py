@@ -174,6 +174,24 @@ _DE: dict[str, str] = {
     "dispute_received_title": "Einwand erhalten",
     "dispute_received": "Danke, wir haben Ihren Einwand zur Rechnung {number} erhalten. Unser Team meldet "
     "sich in Kürze bei Ihnen; bis dahin pausieren alle Zahlungserinnerungen.",
+    # the answer to a dispute, once finance resolved it (dispute_answers.py, docs/decisions/0034)
+    "dispute_upheld_subject": "Ihr Einwand zur Rechnung {number}: Wir geben Ihnen recht",
+    "dispute_upheld_intro": "wir haben Ihren Einwand zur Rechnung {number} vom {issue_date} geprüft und "
+    "geben Ihnen recht.",
+    "dispute_upheld_credit_note": "Dafür haben wir die Rechnungskorrektur {credit_notes} ausgestellt; Sie "
+    "erhalten sie mit einer eigenen E-Mail.",
+    "dispute_upheld_credit_notes": "Dafür haben wir die Rechnungskorrekturen {credit_notes} ausgestellt; Sie "
+    "erhalten sie mit eigenen E-Mails.",
+    "dispute_still_due": "Auf der Rechnung sind noch {amount} offen.",
+    "dispute_nothing_due": "Auf der Rechnung ist kein Betrag mehr offen. Sie müssen nichts weiter tun.",
+    "dispute_note": "Anmerkung",
+    "dispute_rejected_subject": "Ihr Einwand zur Rechnung {number}",
+    "dispute_rejected_intro": "wir haben Ihren Einwand zur Rechnung {number} vom {issue_date} sorgfältig "
+    "geprüft, können ihm aber leider nicht stattgeben.",
+    "dispute_rejection_reason": "Begründung",
+    "dispute_rejected_pay_by": "Bitte zahlen Sie den offenen Betrag von {amount} bis zum {pay_by}. Bis dahin "
+    "erhalten Sie von uns keine Zahlungserinnerung.",
+    "dispute_pay_by": "Neues Zahlungsziel",
     "back_to_invoice": "Zurück zur Rechnung",
     "not_found_title": "Link ungültig",
     "not_found": "Dieser Rechnungslink ist ungültig oder abgelaufen. Bitte nutzen Sie den Link aus Ihrer "
@@ -352,6 +370,24 @@ _EN: dict[str, str] = {
     "dispute_received_title": "Dispute received",
     "dispute_received": "Thank you, we have received your dispute of invoice {number}. Our team will get "
     "back to you shortly; until then all payment reminders are paused.",
+    # the answer to a dispute, once finance resolved it (dispute_answers.py, docs/decisions/0034)
+    "dispute_upheld_subject": "Your dispute of invoice {number}: you are right",
+    "dispute_upheld_intro": "we have looked into your dispute of invoice {number} dated {issue_date} and "
+    "agree with you.",
+    "dispute_upheld_credit_note": "We have issued credit note {credit_notes} for it; you receive it in a "
+    "separate email.",
+    "dispute_upheld_credit_notes": "We have issued credit notes {credit_notes} for it; you receive them in "
+    "separate emails.",
+    "dispute_still_due": "{amount} is still due on the invoice.",
+    "dispute_nothing_due": "Nothing is due on the invoice any more. There is nothing else you need to do.",
+    "dispute_note": "Note",
+    "dispute_rejected_subject": "Your dispute of invoice {number}",
+    "dispute_rejected_intro": "we have carefully looked into your dispute of invoice {number} dated "
+    "{issue_date}, but unfortunately we cannot accept it.",
+    "dispute_rejection_reason": "Reason",
+    "dispute_rejected_pay_by": "Please pay the amount due of {amount} by {pay_by}. You will receive no "
+    "payment reminder from us before then.",
+    "dispute_pay_by": "New due date",
     "back_to_invoice": "Back to the invoice",
     "not_found_title": "Link not valid",
     "not_found": "This invoice link is not valid or has expired. Please use the link in your email or "
