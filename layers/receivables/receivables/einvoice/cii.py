@@ -27,9 +27,9 @@ supply (K) needs the deliver-to country (BR-IC-12), the buyer's address; item pr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from xml.etree import ElementTree
 from decimal import Decimal
 from typing import Any, Literal
+from xml.etree import ElementTree
 
 from receivables.documents import DocumentLine, InvoiceDocument, Party
 from receivables.errors import FieldError, InvalidRequest
