@@ -176,3 +176,36 @@ def test_a_customer_on_xrechnung_gets_it_beside_the_pdf_and_from_the_route(local
     assert [f.split(":")[0] for f in schematron_failures(xml)] == ["FX-SCH-A-000556"]
     _, embedded = facturx.get_xml_from_pdf(_stored_pdf(local_system, second["number"]), check_xsd=False)
     assert _texts(embedded, "//ram:BuyerReference") == [LEITWEG_ID]
+
+
+def test_a_correction_for_a_customer_on_xrechnung_carries_its_own_xrechnung(local_system: Any) -> None:
+    _order(local_system)
+    patched = _patch_customer(local_system, {"einvoice_format": "xrechnung", "buyer_reference": LEITWEG_ID})
+    assert patched["statusCode"] == 200, patched["body"]
+    emails_before = len(local_system.emails())
+    event = load_event("accounting_api/create_credit_note.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/invoices/{SAMPLE_INVOICE}/credit-notes"
+
+    response = _invoke(local_system, "AccountingApiFunction", event)
+    assert response["statusCode"] == 201, response["body"]
+    assert local_system.settle()
+
+    note = json.loads(response["body"])
+    [email] = local_system.emails()[emails_before:]
+    assert [a["filename"] for a in email.attachments] == [
+        f"{note['number']}.pdf",
+        f"{note['number']}.xrechnung.xml",
+    ]
+    bucket = local_system.topology.functions.by_logical_id("RenderCreditNoteFunction").environment[
+        "DOCUMENTS_BUCKET"
+    ]
+    key = f"credit-notes/{note['number'].split('-')[1]}/{note['number']}.pdf"
+    pdf = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    _, embedded = facturx.get_xml_from_pdf(pdf, check_xsd=False)
+    assert _texts(embedded, "//*[local-name()='ExchangedDocument']/ram:TypeCode") == ["381"]
+    assert _texts(embedded, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == [
+        note["invoice_number"]
+    ]
+    assert _texts(embedded, "//ram:BuyerReference") == [LEITWEG_ID]
+    assert xsd_errors(embedded) == []
+    assert schematron_failures(embedded) == []

@@ -15,7 +15,6 @@ from receivables.customers import EInvoicePreferences, einvoice_preferences, rea
 from receivables.documents import InvoiceDocument
 from receivables.einvoice.cii import EInvoiceFormat, EInvoiceIncomplete, build_cii
 from receivables.invoices import to_document
-from receivables.observability import logger
 from receivables.seller import SellerProfile
 
 XML_MEDIA_TYPE = "application/xml"
@@ -57,6 +56,10 @@ def xrechnung_for_email(document: InvoiceDocument, preferences: EInvoicePreferen
     try:
         return build_cii(with_buyer_reference(document, preferences), "xrechnung")
     except EInvoiceIncomplete as incomplete:
+        # Imported here: observability reads the Powertools settings when imported, which a module
+        # imported early (tests collect the renderer before any function's environment exists) must not.
+        from receivables.observability import logger
+
         logger.warning(
             "XRechnung not attached",
             extra={"number": document.number, "missing": [error.field for error in incomplete.errors]},

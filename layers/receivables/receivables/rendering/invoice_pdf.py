@@ -38,7 +38,6 @@ from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
 
 from receivables.documents import InvoiceDocument
 from receivables.einvoice import EInvoiceIncomplete, build_cii
-from receivables.observability import logger
 from receivables.rendering.factur_x import PDFA, embed_factur_x
 from receivables.rendering.invoice_layout import InvoiceLayout
 from receivables.rendering.labels import document_title
@@ -89,6 +88,10 @@ def factur_x_xml(document: InvoiceDocument) -> bytes | None:
     try:
         return build_cii(document, "zugferd")
     except EInvoiceIncomplete as incomplete:
+        # Imported here: observability reads the Powertools settings when imported, which a module
+        # imported early (tests collect the renderer before any function's environment exists) must not.
+        from receivables.observability import logger
+
         logger.warning(
             "invoice PDF without e-invoice XML",
             extra={"number": document.number, "missing": [error.field for error in incomplete.errors]},
