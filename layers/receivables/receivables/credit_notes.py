@@ -367,7 +367,7 @@ def render_and_store_credit_note_pdf(
     table_name: str, bucket: str, credit_note_id: str, seller: SellerProfile
 ) -> bool:
     """Renders and stores the PDF once; False when the credit note already has one (or is unknown)."""
-    from receivables.einvoice.records import customer_preferences, with_buyer_reference
+    from receivables.einvoice.records import customer_preferences, warn_if_not_einvoice, with_buyer_reference
     from receivables.rendering.invoice_pdf import render_invoice_pdf  # heavy: only the renderer pays
 
     item = get_credit_note(table_name, credit_note_id)
@@ -377,6 +377,7 @@ def render_and_store_credit_note_pdf(
     document = with_buyer_reference(
         credit_note_document(item, seller), customer_preferences(table_name, item)
     )
+    warn_if_not_einvoice(document)
     pdf = render_invoice_pdf(document)
     stored = document_store.store_once(bucket, credit_note_pdf_key(item["number"]), pdf)
     client = aws.client("dynamodb")

@@ -14,6 +14,7 @@ from receivables.einvoice.records import (
     XML_MEDIA_TYPE,
     customer_preferences,
     invoice_document,
+    warn_if_not_einvoice,
     xrechnung_filename,
     xrechnung_for_email,
 )
@@ -32,7 +33,9 @@ def render_and_store_pdf(table_name: str, bucket: str, invoice_id: str, seller: 
     invoice = get_invoice(table_name, invoice_id)
     if invoice.get("pdf_key"):
         return
-    pdf = render_invoice_pdf(invoice_document(table_name, invoice, seller))
+    document = invoice_document(table_name, invoice, seller)
+    warn_if_not_einvoice(document)
+    pdf = render_invoice_pdf(document)
     stored = document_store.store_once(bucket, document_store.invoice_pdf_key(invoice["number"]), pdf)
     now = clock.iso(clock.now())
 

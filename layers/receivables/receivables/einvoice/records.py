@@ -13,7 +13,7 @@ from typing import Any
 
 from receivables.customers import EInvoicePreferences, einvoice_preferences, read_customer
 from receivables.documents import InvoiceDocument
-from receivables.einvoice.cii import EInvoiceFormat, EInvoiceIncomplete, build_cii
+from receivables.einvoice.cii import EInvoiceFormat, EInvoiceIncomplete, build_cii, missing_fields
 from receivables.invoices import to_document
 from receivables.seller import SellerProfile
 
@@ -56,12 +56,20 @@ def xrechnung_for_email(document: InvoiceDocument, preferences: EInvoicePreferen
     try:
         return build_cii(with_buyer_reference(document, preferences), "xrechnung")
     except EInvoiceIncomplete as incomplete:
-        # Imported here: observability reads the Powertools settings when imported, which a module
-        # imported early (tests collect the renderer before any function's environment exists) must not.
-        from receivables.observability import logger
-
-        logger.warning(
-            "XRechnung not attached",
-            extra={"number": document.number, "missing": [error.field for error in incomplete.errors]},
-        )
+        _warn("XRechnung not attached", document, [error.field for error in incomplete.errors])
         return None
+
+
+def warn_if_not_einvoice(document: InvoiceDocument) -> None:
+    """Logs (before rendering) when the PDF will carry no Factur-X XML, naming the fields to add."""
+    missing = missing_fields(document, "zugferd")
+    if missing:
+        _warn("invoice PDF without e-invoice XML", document, [error.field for error in missing])
+
+
+def _warn(message: str, document: InvoiceDocument, fields: list[str]) -> None:
+    # Imported when needed: observability reads Powertools' settings on import, which must not happen in
+    # a process before a function's environment exists (the tests run functions in-process).
+    from receivables.observability import logger
+
+    logger.warning(message, extra={"number": document.number, "missing": fields})

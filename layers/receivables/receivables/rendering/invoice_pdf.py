@@ -80,22 +80,15 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
 
 
 def factur_x_xml(document: InvoiceDocument) -> bytes | None:
-    """The document's EN 16931 XML, or None (logged) when it lacks a field the rules require.
+    """The document's EN 16931 XML, or None when it lacks a field the rules require.
 
     The PDF is still issued then (a legal invoice on paper terms, PDF/A-3 without XML): refusing it would
-    stop the invoice, not fix the seller profile. The warning names the fields to add.
+    stop the invoice, not fix the seller profile. The render functions log the missing fields
+    (einvoice.records.warn_if_not_einvoice); this module stays free of observability's import-time setup.
     """
     try:
         return build_cii(document, "zugferd")
-    except EInvoiceIncomplete as incomplete:
-        # Imported here: observability reads the Powertools settings when imported, which a module
-        # imported early (tests collect the renderer before any function's environment exists) must not.
-        from receivables.observability import logger
-
-        logger.warning(
-            "invoice PDF without e-invoice XML",
-            extra={"number": document.number, "missing": [error.field for error in incomplete.errors]},
-        )
+    except EInvoiceIncomplete:
         return None
 
 
