@@ -295,3 +295,54 @@ def test_intra_community_supply_without_the_buyers_vat_id_is_refused() -> None:
     doc = dataclasses.replace(SUITE["K"], buyer=dataclasses.replace(FRENCH_BUYER, vat_id=None))
 
     assert [error.field for error in missing_fields(doc, "zugferd")] == ["customer.vat_id"]
+
+
+# KoSIT's XRechnung schematron (the BR-DE rules of the German CIUS) is not available on this machine; these
+# are its rules that concern what we write, asserted one by one (docs/decisions/0036).
+def _one(xml: bytes, path: str) -> str:
+    values = _text(xml, path)
+    assert len(values) == 1, (path, values)
+    assert values[0].strip(), path
+    return values[0]
+
+
+@pytest.mark.parametrize("name", list(SUITE))
+def test_xrechnung_meets_the_german_cius_rules(name: str) -> None:
+    doc = dataclasses.replace(SUITE[name], buyer_reference="04011000-12345-34")
+    xml = build_cii(doc, "xrechnung")
+    seller = "//ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty"
+    buyer = "//ram:ApplicableHeaderTradeAgreement/ram:BuyerTradeParty"
+
+    assert _one(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID").endswith(
+        "#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+    )  # BR-DE-21
+    assert _one(xml, "//ram:BuyerReference") == "04011000-12345-34"  # BR-DE-15
+    assert _one(xml, "//rsm:ExchangedDocument/ram:TypeCode") in {
+        "326",
+        "380",
+        "384",
+        "389",
+        "381",
+        "875",
+        "876",
+        "877",
+    }  # BR-DE-17
+    means = _one(xml, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode")  # BR-DE-1
+    if means == "58":  # BR-DE-23-a: a credit transfer names the account
+        _one(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
+    _one(xml, f"{seller}/ram:DefinedTradeContact/ram:PersonName")  # BR-DE-2, BR-DE-5
+    _one(
+        xml, f"{seller}/ram:DefinedTradeContact/ram:TelephoneUniversalCommunication/ram:CompleteNumber"
+    )  # -6
+    _one(xml, f"{seller}/ram:DefinedTradeContact/ram:EmailURIUniversalCommunication/ram:URIID")  # BR-DE-7
+    for party in (seller, buyer):
+        _one(xml, f"{party}/ram:PostalTradeAddress/ram:CityName")  # BR-DE-3, BR-DE-8
+        _one(xml, f"{party}/ram:PostalTradeAddress/ram:PostcodeCode")  # BR-DE-4, BR-DE-9
+        _one(
+            xml, f"{party}/ram:URIUniversalCommunication/ram:URIID"
+        )  # BT-34, BT-49: mandatory in XRechnung 3.0
+    categories = set(_text(xml, "//ram:ApplicableTradeTax/ram:CategoryCode"))
+    if categories & {"S", "Z", "E", "AE", "K", "G", "L", "M"}:  # BR-DE-16
+        assert _text(xml, f"{seller}/ram:SpecifiedTaxRegistration/ram:ID")
+    if _one(xml, "//rsm:ExchangedDocument/ram:TypeCode") in {"381", "384"}:  # BR-DE-26: the corrected invoice
+        _one(xml, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID")
