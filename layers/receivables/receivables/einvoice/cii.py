@@ -47,6 +47,9 @@ _SEPA_CREDIT_TRANSFER, _NOT_DEFINED = "58", "1"  # UNTDID 4461
 _DISCOUNT = "95"  # UNTDID 5189 "Discount"
 _EXEMPT_CATEGORIES = frozenset({"E", "AE", "K", "G", "O"})
 _TWO_PLACES = Decimal("0.01")
+_RSM = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
+_RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+_UDT = "{urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100}"
 
 
 class EInvoiceIncomplete(InvalidRequest):
@@ -133,6 +136,17 @@ def _plain(value: Decimal) -> Decimal:
     return Decimal(format(value, "f"))
 
 
+def _text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _sub(parent: ElementTree.Element, tag: str, text: str | None = None) -> ElementTree.Element:
+    element = ElementTree.SubElement(parent, _RAM + tag)
+    if text is not None:
+        element.text = text
+    return element
+
+
 class _Builder:
     def __init__(self, document: InvoiceDocument, format_name: EInvoiceFormat) -> None:
         self.doc = document
@@ -163,13 +177,16 @@ class _Builder:
             self._note(cii.header.notes, text)
         self._agreement(cii.trade.agreement)
         self._delivery(cii.trade.delivery)
-        for line in doc.lines:
-            cii.trade.items.add(self._line(line))
         self._settlement(cii.trade.settlement)
-        # One pass of ElementTree over drafthorse's tree: `Document.serialize` writes, re-parses and
+        root = cii.to_etree()
+        transaction = root.find(_RSM + "SupplyChainTradeTransaction")
+        assert transaction is not None
+        for index, line in enumerate(doc.lines):  # the lines come first in the transaction (XSD order)
+            transaction.insert(index, self._line(line))
+        # One pass of ElementTree over the tree: drafthorse's `Document.serialize` writes, re-parses and
         # pretty-prints it twice more (and validates against drafthorse's older XSDs when asked), which
         # doubled the time of an invoice PDF. The XML is validated in the tests (XSD and schematron).
-        xml: bytes = ElementTree.tostring(cii.to_etree(), "utf-8", xml_declaration=True)
+        xml: bytes = ElementTree.tostring(root, "utf-8", xml_declaration=True)
         return xml
 
     def _notes(self) -> list[str]:
@@ -240,34 +257,44 @@ class _Builder:
             self._party(delivery.ship_to, self.doc.buyer)
 
     # -------------------------------------------------------------------------------- lines
-    def _line(self, line: DocumentLine) -> Any:
-        from drafthorse.models.accounting import TradeAllowanceCharge as AllowanceCharge
-        from drafthorse.models.tradelines import LineItem
+    def _line(self, line: DocumentLine) -> ElementTree.Element:
+        """One IncludedSupplyChainTradeLineItem, written with ElementTree in the XSD's element order.
 
-        currency, item = self.doc.currency, LineItem()
-        item.document.line_id = str(line.position)
+        The lines are the part of the document that grows, and drafthorse's objects cost 0.14 ms a line
+        (a 300-line invoice took 40 ms more to render); this takes a tenth of that. The tests validate
+        every line against the XSD and schematron as for the rest of the document.
+        """
+        currency = self.doc.currency
+        item = ElementTree.Element(_RAM + "IncludedSupplyChainTradeLineItem")
+        _sub(_sub(item, "AssociatedDocumentLineDocument"), "LineID", str(line.position))
+        product = _sub(item, "SpecifiedTradeProduct")
         if line.sku:
-            item.product.seller_assigned_id = line.sku
-        item.product.name = line.description
-        price = _plain(abs(line.unit_price))
-        item.agreement.net.amount = price
-        quantity = _plain(line.quantity * self.sign)
-        item.delivery.billed_quantity = (quantity, _UNIT_ONE)
-        if line.discount_percent:
-            base = _line_base(line, currency)
-            allowance = AllowanceCharge()
-            allowance.indicator = False
-            allowance.calculation_percent = _plain(line.discount_percent)
-            allowance.basis_amount = self.amount(base * self.sign)
-            allowance.actual_amount = self.amount((base - line.net) * self.sign)
-            allowance.reason_code = _DISCOUNT
-            allowance.reason = "Rabatt" if self.doc.locale == "de" else "Discount"
-            item.settlement.allowance_charge.add(allowance)
-        item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = line.vat_category
+            _sub(product, "SellerAssignedID", line.sku)
+        _sub(product, "Name", line.description)
+        agreement = _sub(item, "SpecifiedLineTradeAgreement")
+        _sub(_sub(agreement, "NetPriceProductTradePrice"), "ChargeAmount", _text(abs(line.unit_price)))
+        quantity = _sub(
+            _sub(item, "SpecifiedLineTradeDelivery"), "BilledQuantity", _text(line.quantity * self.sign)
+        )
+        quantity.set("unitCode", _UNIT_ONE)
+        settlement = _sub(item, "SpecifiedLineTradeSettlement")
+        tax = _sub(settlement, "ApplicableTradeTax")
+        _sub(tax, "TypeCode", "VAT")
+        _sub(tax, "CategoryCode", line.vat_category)
         if line.vat_category != "O":  # BR-O-5: no rate on a line not subject to VAT
-            item.settlement.trade_tax.rate_applicable_percent = _plain(line.tax_rate)
-        item.settlement.monetary_summation.total_amount = self.amount(line.net)
+            _sub(tax, "RateApplicablePercent", _text(line.tax_rate))
+        if line.discount_percent:  # BG-27: the discount as a line allowance on quantity x price
+            base = _line_base(line, currency)
+            allowance = _sub(settlement, "SpecifiedTradeAllowanceCharge")
+            indicator = _sub(allowance, "ChargeIndicator")
+            ElementTree.SubElement(indicator, _UDT + "Indicator").text = "false"
+            _sub(allowance, "CalculationPercent", _text(line.discount_percent))
+            _sub(allowance, "BasisAmount", _text(self.amount(base * self.sign)))
+            _sub(allowance, "ActualAmount", _text(self.amount((base - line.net) * self.sign)))
+            _sub(allowance, "ReasonCode", _DISCOUNT)
+            _sub(allowance, "Reason", "Rabatt" if self.doc.locale == "de" else "Discount")
+        summation = _sub(settlement, "SpecifiedTradeSettlementLineMonetarySummation")
+        _sub(summation, "LineTotalAmount", _text(self.amount(line.net)))
         return item
 
     # -------------------------------------------------------------------------------- settlement
