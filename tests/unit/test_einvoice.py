@@ -138,7 +138,7 @@ SUITE: dict[str, InvoiceDocument] = {
         [("Gutschrift Rücksendung", "1", "49.90", "0", "19", "S")], kind="credit_note"
     ),
     "cancellation (384)": document(
-        [("Bürostuhl", "1", "249.00", "0", "19", "S"), ("Fachbuch", "2", "39.90", "0", "7", "S")],
+        [("Bürostuhl", "1", "249.00", "0", "19", "S"), ("Fachbuch", "2", "39.90", "10", "7", "S")],
         kind="cancellation",
     ),
     "JPY": document(
@@ -346,3 +346,23 @@ def test_xrechnung_meets_the_german_cius_rules(name: str) -> None:
         assert _text(xml, f"{seller}/ram:SpecifiedTaxRegistration/ram:ID")
     if _one(xml, "//rsm:ExchangedDocument/ram:TypeCode") in {"381", "384"}:  # BR-DE-26: the corrected invoice
         _one(xml, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID")
+
+
+@pytest.mark.parametrize("name", list(SUITE))
+def test_each_line_adds_up_quantity_times_price_less_its_allowance(name: str) -> None:
+    """BT-131 = BT-129 × BT-146 − BT-136 (EN 16931-1 6.4; the CII schematron leaves it to the sender)."""
+    xml = etree.fromstring(build_cii(SUITE[name], "zugferd"))
+    currency = SUITE[name].currency
+
+    for item in xml.iterfind(".//ram:IncludedSupplyChainTradeLineItem", namespaces=NS):
+        quantity = Decimal(item.findtext(".//ram:BilledQuantity", namespaces=NS))
+        price = Decimal(item.findtext(".//ram:NetPriceProductTradePrice/ram:ChargeAmount", namespaces=NS))
+        allowances = [
+            Decimal(a.findtext("ram:ActualAmount", namespaces=NS))
+            for a in item.iterfind(".//ram:SpecifiedTradeAllowanceCharge", namespaces=NS)
+        ]
+        for allowance in item.iterfind(".//ram:SpecifiedTradeAllowanceCharge", namespaces=NS):
+            basis = Decimal(allowance.findtext("ram:BasisAmount", namespaces=NS))
+            assert basis == quantize(quantity * price, currency)
+        total = Decimal(item.findtext(".//ram:LineTotalAmount", namespaces=NS))
+        assert quantize(quantity * price, currency) - sum(allowances, Decimal(0)) == total

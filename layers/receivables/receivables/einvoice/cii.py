@@ -289,8 +289,9 @@ class _Builder:
             indicator = _sub(allowance, "ChargeIndicator")
             ElementTree.SubElement(indicator, _UDT + "Indicator").text = "false"
             _sub(allowance, "CalculationPercent", _text(line.discount_percent))
-            _sub(allowance, "BasisAmount", _text(self.amount(base * self.sign)))
-            _sub(allowance, "ActualAmount", _text(self.amount((base - line.net) * self.sign)))
+            # Signed like the line's net: a Stornorechnung's negated quantity gives a negated basis.
+            _sub(allowance, "BasisAmount", _text(self.amount(base)))
+            _sub(allowance, "ActualAmount", _text(self.amount(base - line.net)))
             _sub(allowance, "ReasonCode", _DISCOUNT)
             _sub(allowance, "Reason", "Rabatt" if self.doc.locale == "de" else "Discount")
         summation = _sub(settlement, "SpecifiedTradeSettlementLineMonetarySummation")
