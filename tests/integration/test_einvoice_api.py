@@ -13,11 +13,12 @@ from typing import Any
 
 import boto3
 import facturx
+from jsonschema import Draft202012Validator
 from lxml import etree
 
 from receivables import document_store
 from tests.einvoice_rules import schematron_failures, xsd_errors
-from tests.support import load_event
+from tests.support import REPOSITORY, load_event
 
 SAMPLE_INVOICE = "inv_c060d9732b6f5c158fe6ec18b68018b6"
 SAMPLE_CUSTOMER = "cus_dcc46d538724594a91ed3d9e66117e26"
@@ -155,6 +156,10 @@ def test_a_customer_on_xrechnung_gets_it_beside_the_pdf_and_from_the_route(local
     customer = json.loads(patched["body"])
     assert (customer["einvoice_format"], customer["buyer_reference"]) == ("xrechnung", LEITWEG_ID)
     assert local_system.settle()
+    [updated] = [e["detail"] for e in local_system.events() if e["detail-type"] == "customer.updated"]
+    schema = json.loads((REPOSITORY / "schemas/events/customer.updated.schema.json").read_text())
+    Draft202012Validator(schema).validate(updated)
+    assert updated["data"]["changed_fields"] == ["einvoice_format", "buyer_reference"]
     emails_before = len(local_system.emails())
 
     second = _invoice(local_system, _order(local_system, "SHOP-1002"))
