@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import facturx
+import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
@@ -214,3 +215,61 @@ def test_a_correction_for_a_customer_on_xrechnung_carries_its_own_xrechnung(loca
     assert _texts(embedded, "//ram:BuyerReference") == [LEITWEG_ID]
     assert xsd_errors(embedded) == []
     assert schematron_failures(embedded) == []
+
+
+CROSS_BORDER = {
+    # (buyer address, VAT id, supply type) -> the category the system decides (decisions/0027)
+    "K": (
+        {"line1": "12 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
+        "FR40303265045",
+        "goods",
+    ),
+    "AE": (
+        {"line1": "12 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"},
+        "FR40303265045",
+        "services",
+    ),
+    "G": (
+        {"line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"},
+        "CHE-116.281.710 MWST",
+        "goods",
+    ),
+    "O": (
+        {"line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"},
+        "CHE-116.281.710 MWST",
+        "services",
+    ),
+}
+
+
+@pytest.mark.parametrize("category", list(CROSS_BORDER))
+def test_a_cross_border_invoice_as_the_system_decided_it_passes_the_rules(
+    local_system: Any, category: str
+) -> None:
+    address, vat_id, supply = CROSS_BORDER[category]
+    event = load_event("orders_api/create_order.json")
+    body = json.loads(event["body"])
+    body["external_id"] = f"SHOP-{category}"
+    body["customer"] |= {"email": f"{category.lower()}@example.com", "address": address, "vat_id": vat_id}
+    body["lines"] = [
+        {key: value for key, value in line.items() if key != "tax_rate"} | {"supply_type": supply}
+        for line in body["lines"]
+    ]
+    event["body"], event["headers"]["idempotency-key"] = json.dumps(body), f"order-{category}"
+    del event["headers"]["content-length"]
+    response = _invoke(local_system, "OrdersApiFunction", event)
+    assert response["statusCode"] == 201, response["body"]
+    assert local_system.settle()
+    invoice_id = "inv_" + str(json.loads(response["body"])["id"]).removeprefix("ord_")
+    invoice = _invoice(local_system, invoice_id)
+    assert [t["category"] for t in invoice["tax_breakdown"]] == [category]
+
+    xml = _einvoice(local_system, "zugferd", invoice_id)["body"].encode()
+
+    assert xsd_errors(xml) == []
+    assert schematron_failures(xml) == []
+    assert _texts(
+        xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReasonCode"
+    ) == [invoice["tax_breakdown"][0]["exemption_code"]]
+    _, embedded = facturx.get_xml_from_pdf(_stored_pdf(local_system, invoice["number"]), check_xsd=False)
+    assert embedded == xml
