@@ -257,7 +257,8 @@ def test_payment_instructions_reference_and_due_date() -> None:
 def test_not_subject_to_vat_leaves_out_the_vat_ids() -> None:
     xml = build_cii(SUITE["O"], "zugferd")
 
-    assert _text(xml, "//ram:SpecifiedTaxRegistration/ram:ID") == []  # BR-O-2, BR-O-3, BR-O-4
+    ids = etree.fromstring(xml).xpath("//ram:SpecifiedTaxRegistration/ram:ID/@schemeID", namespaces=NS)
+    assert ids == ["FC"]  # BR-O-2, BR-O-3, BR-O-4: no VAT identifier (VA), the tax number stays
     assert _text(xml, "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID") == [
         SAMPLE_SELLER.register
     ]
@@ -341,6 +342,10 @@ def test_xrechnung_meets_the_german_cius_rules(name: str) -> None:
         _one(
             xml, f"{party}/ram:URIUniversalCommunication/ram:URIID"
         )  # BT-34, BT-49: mandatory in XRechnung 3.0
+    breakdown = etree.fromstring(xml).xpath(
+        "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS
+    )
+    assert all(t.findtext("ram:RateApplicablePercent", namespaces=NS) for t in breakdown)  # BR-DE-14
     categories = set(_text(xml, "//ram:ApplicableTradeTax/ram:CategoryCode"))
     if categories & {"S", "Z", "E", "AE", "K", "G", "L", "M"}:  # BR-DE-16
         assert _text(xml, f"{seller}/ram:SpecifiedTaxRegistration/ram:ID")
@@ -366,3 +371,28 @@ def test_each_line_adds_up_quantity_times_price_less_its_allowance(name: str) ->
             assert basis == quantize(quantity * price, currency)
         total = Decimal(item.findtext(".//ram:LineTotalAmount", namespaces=NS))
         assert quantize(quantity * price, currency) - sum(allowances, Decimal(0)) == total
+
+
+def test_not_subject_to_vat_cannot_share_an_invoice_with_another_category() -> None:
+    """BR-O-11: goods exported (G) and services outside the scope (O) to one Swiss buyer, on one invoice."""
+    doc = document(
+        [("Maschine", "1", "15000.00", "0", "0", "G"), ("Montage vor Ort", "8", "120.00", "0", "0", "O")],
+        buyer=SWISS_BUYER,
+    )
+
+    assert [error.field for error in missing_fields(doc, "zugferd")] == ["lines"]
+
+
+def test_an_o_invoice_keeps_the_tax_number_and_states_rate_zero_in_its_breakdown() -> None:
+    xml = build_cii(SUITE["O"], "zugferd")
+
+    assert _text(xml, "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID") == [
+        SAMPLE_SELLER.tax_number
+    ]
+    assert _text(
+        xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent"
+    ) == ["0"]
+    assert (
+        _text(xml, "//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent")
+        == []
+    )

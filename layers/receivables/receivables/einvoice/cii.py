@@ -18,8 +18,10 @@ Amounts are the stored Decimals in the currency's minor unit (JPY 0 digits). EN 
 decimals for amounts (BR-DEC-*), so a three-digit currency (BHD) is written with two where its last digit is
 0 and otherwise cannot be an EN 16931 invoice: `missing_fields` names the amount.
 
-Rules that shape the mapping: "not subject to VAT" (O) forbids the VAT ids of seller and buyer (BR-O-2..4)
-and a rate (BR-O-5, BR-O-9), so the seller is identified by its register entry (BR-CO-26); an intra-community
+Rules that shape the mapping: "not subject to VAT" (O) forbids the VAT ids of seller and buyer (BR-O-2..4),
+a line rate (BR-O-5) and any other category on the invoice (BR-O-11), so the seller is identified by its
+register entry (BR-CO-26) and keeps only its tax number (BT-32); the breakdown states rate 0, which
+XRechnung requires (BR-DE-14) and EN 16931 allows; an intra-community
 supply (K) needs the deliver-to country (BR-IC-12), the buyer's address; item prices are never negative
 (BR-27), so a Stornorechnung's lines carry the negated quantity at the invoice's price.
 """
@@ -70,6 +72,10 @@ def missing_fields(document: InvoiceDocument, format_name: EInvoiceFormat) -> li
     seller, buyer, errors = document.seller, document.buyer, []
     categories = {line.vat_category for line in document.lines} | {t.category for t in document.tax_breakdown}
     not_subject = "O" in categories
+    if not_subject and categories != {"O"}:  # BR-O-11, BR-O-12
+        errors.append(
+            FieldError("lines", "Lines not subject to VAT (O) need an invoice of their own (BR-O-11)")
+        )
     if not_subject and not seller.register:  # BR-O-2 drops the VAT id, BR-CO-26 needs an identifier
         errors.append(
             FieldError("seller.register", "Needed to identify the seller on an O invoice (BR-CO-26)")
@@ -213,7 +219,7 @@ class _Builder:
         self._party(agreement.seller, seller)
         if seller.register:
             agreement.seller.legal_organization.id = ("", seller.register)
-        if seller.tax_number and not self.not_subject:
+        if seller.tax_number:  # BT-32: allowed with O too (BR-O-2 names only VAT identifiers)
             self._tax_registration(agreement.seller, "FC", seller.tax_number)
         if seller.vat_id and not self.not_subject:
             self._tax_registration(agreement.seller, "VA", seller.vat_id)
@@ -331,8 +337,7 @@ class _Builder:
             tax.category_code = entry.category
             if entry.exemption_code:
                 tax.exemption_reason_code = entry.exemption_code
-            if entry.category != "O":  # BR-O-9
-                tax.rate_applicable_percent = _plain(entry.rate)
+            tax.rate_applicable_percent = _plain(entry.rate)  # 0 for O (BR-DE-14 wants it stated)
             settlement.trade_tax.add(tax)
         terms = PaymentTerms()
         terms.description = self._terms_text()
