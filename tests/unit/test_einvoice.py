@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
+from stdnum import iban
 
 from receivables.documents import DocumentLine, InvoiceDocument, Party, PostalAddress, TaxLine
 from receivables.einvoice import EInvoiceIncomplete, build_cii, missing_fields
@@ -329,8 +330,15 @@ def test_xrechnung_meets_the_german_cius_rules(name: str) -> None:
         "877",
     }  # BR-DE-17
     means = _one(xml, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode")  # BR-DE-1
-    if means == "58":  # BR-DE-23-a: a credit transfer names the account
-        _one(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
+    if means == "58":  # BR-DE-23-a: a credit transfer names the account, BR-DE-19: a valid IBAN
+        assert iban.is_valid(_one(xml, "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID"))
+    assert _text(xml, "//ram:ApplicableTradeSettlementFinancialCard") == []  # BR-DE-23-b
+    assert _text(xml, "//ram:DirectDebitMandateID") == []  # BR-DE-23-b
+    assert len(_text(xml, "//ram:SpecifiedTradePaymentTerms/ram:Description")) <= 1  # BR-DE-18-a
+    for ship_to in ("CityName", "PostcodeCode"):  # BR-DE-10, BR-DE-11 (a K invoice's deliver-to address)
+        assert all(_text(xml, f"//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:{ship_to}"))
+    lines = etree.fromstring(xml).xpath("//ram:SpecifiedLineTradeSettlement", namespaces=NS)
+    assert all(len(line.findall("ram:ApplicableTradeTax", namespaces=NS)) == 1 for line in lines)  # BR-TMP-1
     _one(xml, f"{seller}/ram:DefinedTradeContact/ram:PersonName")  # BR-DE-2, BR-DE-5
     _one(
         xml, f"{seller}/ram:DefinedTradeContact/ram:TelephoneUniversalCommunication/ram:CompleteNumber"
