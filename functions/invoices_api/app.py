@@ -10,13 +10,16 @@ from pydantic import BaseModel, Field
 from receivables import document_store
 from receivables.customers import get_customer
 from receivables.disputes import resolve_dispute
+from receivables.einvoice import EInvoiceFormat
+from receivables.einvoice.records import XML_MEDIA_TYPE, invoice_xml
 from receivables.http import API_KEY, InvoiceId, create_api, documented, json_response, require_caller
 from receivables.invoices import get_own_invoice, hosted_url, list_invoices, public_invoice
 from receivables.invoicing.store import read_item as read_invoice_item
 from receivables.observability import logger
 from receivables.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
 from receivables.payment_records import list_invoice_payments, public_payment
-from receivables.settings import InvoicesApiSettings, load
+from receivables.seller import load_seller_profile
+from receivables.settings import EInvoiceApiSettings, InvoicesApiSettings, load
 from receivables.subscriptions.store import billed_invoice_ids
 from receivables.tasks import complete_task, list_tasks
 
@@ -57,6 +60,41 @@ def read_invoice(invoice_id: InvoiceId) -> Response[str]:
     settings = load(InvoicesApiSettings)
     return json_response(
         200, _view(get_own_invoice(settings.table_name, invoice_id, caller.storefront_id), settings)
+    )
+
+
+@app.get(
+    "/invoices/<invoice_id>/e-invoice",
+    summary="The invoice as an EN 16931 e-invoice: Factur-X/ZUGFeRD or XRechnung 3.0 CII XML",
+    description=(
+        "`zugferd`: the CII XML of profile EN 16931 that every invoice PDF embeds as factur-x.xml. "
+        "`xrechnung`: XRechnung 3.0 CII, which needs the customer's `buyer_reference` (Leitweg-ID). "
+        "A 422 problem lists every field the format requires and the invoice lacks."
+    ),
+    tags=["Invoices"],
+    security=API_KEY,
+    responses=documented(
+        200, "The e-invoice XML.", 400, 401, 403, 404, 422, ok_content_types=(XML_MEDIA_TYPE,)
+    ),
+)
+def read_einvoice(
+    invoice_id: InvoiceId,
+    format_name: Annotated[
+        EInvoiceFormat, Query(alias="format", description="zugferd (default) or xrechnung")
+    ] = "zugferd",
+) -> Response[str]:
+    caller = require_caller(app, "orders")
+    settings = load(EInvoiceApiSettings)
+    invoice = get_own_invoice(settings.table_name, invoice_id, caller.storefront_id)
+    xml = invoice_xml(
+        settings.table_name, invoice, load_seller_profile(settings.seller_profile_parameter), format_name
+    )
+    filename = f"{invoice['number']}.{'xrechnung' if format_name == 'xrechnung' else 'factur-x'}.xml"
+    return Response(
+        status_code=200,
+        content_type=XML_MEDIA_TYPE,
+        body=xml.decode("utf-8"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -3,7 +3,8 @@
 A credit note changes what the customer owes, so the customer gets the document (§ 14 (1) UStG: an
 invoice correction is transmitted like the invoice) with what the invoice still asks for afterwards.
 It goes to the customer's current address (customers.current_email), like reminders and receipts; the
-PDF addresses the buyer as invoiced. Exactly once per credit note through `send_once`.
+PDF addresses the buyer as invoiced. Exactly once per credit note through `send_once`. A customer on
+XRechnung gets the correction's XRechnung XML beside the PDF, as with invoices (decisions/0036).
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from decimal import Decimal
 from receivables import document_store, mailer
 from receivables.credit_notes import credit_note_document, get_credit_note
 from receivables.customers import current_email
+from receivables.einvoice.records import (
+    XML_MEDIA_TYPE,
+    customer_preferences,
+    xrechnung_filename,
+    xrechnung_for_email,
+)
 from receivables.invoices import customer_page_url, get_invoice, hosted_url
 from receivables.invoicing.model import Invoice
 from receivables.seller import SellerProfile
@@ -38,8 +45,9 @@ def email_credit_note(
     link = hosted_url(base_url, invoice)
 
     def send() -> str:
+        document = credit_note_document(note, seller)
         rendered = render_credit_note_email(
-            credit_note_document(note, seller),
+            document,
             invoice_number=note["invoice_number"],
             remaining=Decimal(remaining),
             credit=Decimal(note.get("credited_to_customer", 0)),
@@ -47,7 +55,10 @@ def email_credit_note(
             account_url=customer_page_url(link, invoice),
         )
         pdf = document_store.read(bucket, note["pdf_key"])
-        attachment = Attachment(f"{note['number']}.pdf", document_store.PDF, pdf)
-        return mailer.send_raw(sender, to, build_mime(sender, to, rendered, [attachment], seller.name))
+        attachments = [Attachment(f"{note['number']}.pdf", document_store.PDF, pdf)]
+        xrechnung = xrechnung_for_email(document, customer_preferences(table_name, note))
+        if xrechnung is not None:
+            attachments.append(Attachment(xrechnung_filename(note["number"]), XML_MEDIA_TYPE, xrechnung))
+        return mailer.send_raw(sender, to, build_mime(sender, to, rendered, attachments, seller.name))
 
     return send_once(table_name, invoice["id"], f"credit-note#{credit_note_id}", send, recipient=to)

@@ -367,12 +367,18 @@ def render_and_store_credit_note_pdf(
     table_name: str, bucket: str, credit_note_id: str, seller: SellerProfile
 ) -> bool:
     """Renders and stores the PDF once; False when the credit note already has one (or is unknown)."""
+    from receivables.einvoice.records import customer_preferences, warn_if_not_einvoice, with_buyer_reference
     from receivables.rendering.invoice_pdf import render_invoice_pdf  # heavy: only the renderer pays
 
     item = get_credit_note(table_name, credit_note_id)
     if item is None or item.get("pdf_key"):
         return False
-    pdf = render_invoice_pdf(credit_note_document(item, seller))
+    # The embedded Factur-X XML carries the customer's buyer reference (BT-10) like the invoice's.
+    document = with_buyer_reference(
+        credit_note_document(item, seller), customer_preferences(table_name, item)
+    )
+    warn_if_not_einvoice(document)
+    pdf = render_invoice_pdf(document)
     stored = document_store.store_once(bucket, credit_note_pdf_key(item["number"]), pdf)
     client = aws.client("dynamodb")
     try:

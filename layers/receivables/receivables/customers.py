@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from receivables import aws, clock, money
 from receivables.dunning import default_policy, merge_policy
@@ -27,7 +27,9 @@ from receivables.records import read
 CONTACT_FIELDS = ("email", "name", "locale", "address", "vat_id")
 CUSTOMER_ENTITY = "customer"
 REMINDER_FIELDS = ("reminder_channel", "phone")
-PATCHABLE_FIELDS = (*CONTACT_FIELDS, *REMINDER_FIELDS, "dunning_overrides")
+# How the customer receives invoices as e-invoices (receivables.einvoice, decisions/0036).
+EINVOICE_FIELDS = ("einvoice_format", "buyer_reference")
+PATCHABLE_FIELDS = (*CONTACT_FIELDS, *REMINDER_FIELDS, *EINVOICE_FIELDS, "dunning_overrides")
 _MAX_ATTEMPTS = 10
 _PHONE_SEPARATORS = re.compile(r"[\s\-./()]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -54,6 +56,22 @@ class ReminderPreferences(BaseModel):
 
     reminder_channel: Literal["email", "email_and_sms"] = "email"
     phone: Annotated[str | None, BeforeValidator(_e164)] = None
+
+
+class EInvoicePreferences(BaseModel):
+    """Every PDF carries the Factur-X XML; "xrechnung" also emails an XRechnung 3.0 beside it, which needs
+    the buyer reference (BT-10): for German public buyers their Leitweg-ID (BR-DE-15)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    einvoice_format: Literal["zugferd", "xrechnung"] = "zugferd"
+    buyer_reference: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+
+def einvoice_preferences(customer: dict[str, Any] | None) -> EInvoicePreferences:
+    """The stored preferences; a customer without them (or unknown) gets the Factur-X PDF only."""
+    stored = {name: (customer or {}).get(name) for name in EINVOICE_FIELDS}
+    return EInvoicePreferences.model_validate({k: v for k, v in stored.items() if v is not None})
 
 
 def patched_values(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +121,24 @@ def patched_values(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, 
             if chosen.reminder_channel == "email_and_sms" and chosen.phone is None:
                 errors.append(FieldError("phone", "SMS reminders need a phone number"))
             values |= {name: getattr(chosen, name) for name in REMINDER_FIELDS if name in patch}
+    if any(name in patch for name in EINVOICE_FIELDS):
+        merged = {name: patch.get(name, current.get(name)) for name in EINVOICE_FIELDS}
+        try:
+            chosen_format = EInvoicePreferences.model_validate(
+                {name: value for name, value in merged.items() if value is not None}
+            )
+        except ValidationError as exc:
+            errors += field_errors_from_pydantic(exc)
+        else:
+            if chosen_format.einvoice_format == "xrechnung" and chosen_format.buyer_reference is None:
+                errors.append(
+                    FieldError("buyer_reference", "XRechnung needs the buyer reference, e.g. a Leitweg-ID")
+                )
+            values |= {
+                name: None if merged[name] is None else getattr(chosen_format, name)
+                for name in EINVOICE_FIELDS
+                if name in patch
+            }
     if "dunning_overrides" in patch:
         errors += _override_errors(patch["dunning_overrides"])
         values["dunning_overrides"] = patch["dunning_overrides"]
@@ -283,6 +319,8 @@ def get_customer(table_name: str, customer_id: str) -> dict[str, Any]:
         "address": item["address"],
         "reminder_channel": item.get("reminder_channel", "email"),
         "phone": item.get("phone"),
+        "einvoice_format": item.get("einvoice_format", "zugferd"),
+        "buyer_reference": item.get("buyer_reference"),
         "dunning_overrides": json_safe(item.get("dunning_overrides")),
         "version": int(item.get("version", 0)),
         "credit_balance": {cur: money.format_amount(amount, cur) for cur, amount in sorted(credits.items())},

@@ -96,3 +96,4 @@ class InvoiceDocument:
     document_kind: DocumentKind = "invoice"
     corrects_invoice: str | None = None  # a correction: the number of the invoice it corrects
     corrects_invoice_date: date | None = None  # ... and that invoice's date (§ 31 (5) UStDV)
+    buyer_reference: str | None = None  # BT-10, e.g. the Leitweg-ID of a German public buyer (XRechnung)

@@ -1,6 +1,8 @@
 """Rendering the invoice PDF and emailing the invoice, each exactly once (payment emails: payment_receipts).
 
-Emails go through `sending.send_once` (docs/decisions/0008-exactly-one-invoice-email.md).
+Emails go through `sending.send_once` (docs/decisions/0008-exactly-one-invoice-email.md). The PDF embeds the
+Factur-X XML; a customer with `einvoice_format: "xrechnung"` also gets the XRechnung XML attached beside it
+(docs/decisions/0036-e-invoices.md).
 """
 
 from __future__ import annotations
@@ -8,6 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from receivables import clock, document_store, mailer
+from receivables.einvoice.records import (
+    XML_MEDIA_TYPE,
+    customer_preferences,
+    invoice_document,
+    warn_if_not_einvoice,
+    xrechnung_filename,
+    xrechnung_for_email,
+)
 from receivables.invoices import get_invoice, hosted_url, to_document
 from receivables.invoicing import store
 from receivables.invoicing.model import Invoice
@@ -23,7 +33,9 @@ def render_and_store_pdf(table_name: str, bucket: str, invoice_id: str, seller: 
     invoice = get_invoice(table_name, invoice_id)
     if invoice.get("pdf_key"):
         return
-    pdf = render_invoice_pdf(to_document(invoice, seller))
+    document = invoice_document(table_name, invoice, seller)
+    warn_if_not_einvoice(document)
+    pdf = render_invoice_pdf(document)
     stored = document_store.store_once(bucket, document_store.invoice_pdf_key(invoice["number"]), pdf)
     now = clock.iso(clock.now())
 
@@ -50,8 +62,11 @@ def email_invoice(
         document = to_document(invoice, seller, hosted=link)
         rendered = render_invoice_email(document, hosted_url=link, pay_url=f"{link}#pay")
         pdf = document_store.read(bucket, invoice["pdf_key"])
-        attachment = Attachment(f"{invoice['number']}.pdf", document_store.PDF, pdf)
-        mime = build_mime(sender, invoice["customer"]["email"], rendered, [attachment], seller.name)
+        attachments = [Attachment(f"{invoice['number']}.pdf", document_store.PDF, pdf)]
+        xrechnung = xrechnung_for_email(document, customer_preferences(table_name, invoice))
+        if xrechnung is not None:
+            attachments.append(Attachment(xrechnung_filename(invoice["number"]), XML_MEDIA_TYPE, xrechnung))
+        mime = build_mime(sender, invoice["customer"]["email"], rendered, attachments, seller.name)
         return mailer.send_raw(sender, invoice["customer"]["email"], mime)
 
     def record(marks: list[dict[str, Any]], message_id: str, sent_at: str) -> None:

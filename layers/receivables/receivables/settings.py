@@ -57,6 +57,12 @@ class InvoicesApiSettings(TableSettings):
     public_base_url: str
 
 
+class EInvoiceApiSettings(InvoicesApiSettings):
+    """`GET /invoices/{id}/e-invoice` builds the XML with the seller's details (decisions/0036)."""
+
+    seller_profile_parameter: str
+
+
 class HostedPageSettings(InvoicesApiSettings):
     seller_profile_parameter: str
 

@@ -12,6 +12,9 @@ shaping (HarfBuzz through uharfbuzz: Arabic joining, and fpdf2's own Unicode bid
 order). Those three fonts are parsed once per process too and copied per document (fpdf2's own
 `TTFFont.__deepcopy__` shares the parsed font). A character that no font can draw fails the render with
 `UndrawableTextError` instead of leaving a gap on a legal document.
+
+Every PDF is a PDF/A-3B Factur-X / ZUGFeRD hybrid with the EN 16931 CII XML of the same document embedded as
+`factur-x.xml` (rendering/factur_x.py, docs/decisions/0036-e-invoices.md).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
 from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
 
 from receivables.documents import InvoiceDocument
+from receivables.einvoice import EInvoiceIncomplete, build_cii
+from receivables.rendering.factur_x import PDFA, embed_factur_x
 from receivables.rendering.invoice_layout import InvoiceLayout
 from receivables.rendering.labels import document_title
 from receivables.rendering.pdf_fonts import (
@@ -62,15 +67,29 @@ _MEASURED_LIMIT = 50_000  # remembered string widths per face, bounded for long-
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """The same document always gives the same bytes: dates come from it, the file id from the content."""
     fonts, charset = _shared_fonts()
+    xml = factur_x_xml(document)
     try:
-        pdf = _new_pdf(document)
+        pdf = _new_pdf(document, xml)
         for style, shared in fonts.items():
             _register_shared_font(pdf, style, shared.font)
         faces = {style: shared.face for style, shared in fonts.items()}
         InvoiceLayout(document, _FpdfSurface(pdf, faces, charset)).draw()
         return bytes(pdf.output(output_producer_class=_SharedFontOutputProducer))
     except _NeedsFullFonts:
-        return _render_with_full_fonts(document)
+        return _render_with_full_fonts(document, xml)
+
+
+def factur_x_xml(document: InvoiceDocument) -> bytes | None:
+    """The document's EN 16931 XML, or None when it lacks a field the rules require.
+
+    The PDF is still issued then (a legal invoice on paper terms, PDF/A-3 without XML): refusing it would
+    stop the invoice, not fix the seller profile. The render functions log the missing fields
+    (einvoice.records.warn_if_not_einvoice); this module stays free of observability's import-time setup.
+    """
+    try:
+        return build_cii(document, "zugferd")
+    except EInvoiceIncomplete:
+        return None
 
 
 class UndrawableTextError(ValueError):
@@ -85,9 +104,9 @@ class UndrawableTextError(ValueError):
         self.characters = characters
 
 
-def _render_with_full_fonts(document: InvoiceDocument) -> bytes:
+def _render_with_full_fonts(document: InvoiceDocument, xml: bytes | None) -> bytes:
     fonts = _full_fonts()
-    pdf = _new_pdf(document)
+    pdf = _new_pdf(document, xml)
     for key, font in fonts.fonts.items():
         pdf.fonts[key] = _copy_font(font)  # registered in the loader's order, so each index `i` matches
     pdf.set_fallback_fonts([_CJK_FAMILY], exact_match=False)
@@ -101,16 +120,18 @@ def _render_with_full_fonts(document: InvoiceDocument) -> bytes:
         SubsetMap.pick.cache_clear()
 
 
-def _new_pdf(document: InvoiceDocument) -> FPDF:
+def _new_pdf(document: InvoiceDocument, xml: bytes | None) -> FPDF:
     title = document_title(document)
-    pdf = FPDF(unit="mm", format="A4")
+    subject = f"{title} – {document.buyer.name}"
+    pdf = FPDF(unit="mm", format="A4", enforce_compliance=PDFA)
     pdf.set_auto_page_break(False)
     pdf.set_title(title)
     pdf.set_author(document.seller.name)
-    pdf.set_subject(f"{title} – {document.buyer.name}")
+    pdf.set_subject(subject)
     pdf.set_creator("receivables")
     pdf.set_lang(document.locale)
     pdf.set_creation_date(datetime.combine(document.issue_date, time(), tzinfo=UTC))
+    embed_factur_x(pdf, document, xml, title, subject)
     return pdf
 
 
