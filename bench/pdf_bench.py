@@ -11,6 +11,8 @@ Figures, for the sample invoice (receivables.rendering.samples), the rows of iss
 - first invoice in a fresh process: importing the renderer and rendering once, in a new interpreter (bytecode
   compiled, as the layer build is to ship it; the sample document is built before the clock starts). Ours and
   ReportLab's run as pairs in shuffled order; `ratio` is the median of the pairs' ratios;
+- the cost the e-invoice adds (building the EN 16931 XML and embedding it as factur-x.xml): ours beside ours
+  with the XML left out, in the same alternating rounds, per invoice at 10 and 300 lines (issue #13);
 - the PDF sizes.
 `ratio` is always ours divided by the figure named in the row's target.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from bench.reportlab_invoice import render_invoice_pdf_reportlab
 from receivables.documents import InvoiceDocument
+from receivables.rendering import invoice_pdf
 from receivables.rendering.invoice_pdf import render_invoice_pdf
 from receivables.rendering.samples import sample_invoice_document
 
@@ -43,7 +46,7 @@ SCRIPTS_TARGET = 0.5  # every-script invoice ÷ Latin invoice, ours
 COLD_TARGET = 1.0  # ours ÷ ReportLab's first invoice in a fresh process, at most
 
 Renderer = Callable[[InvoiceDocument], bytes]
-OURS, REPORTLAB = "ours", "ReportLab"
+OURS, REPORTLAB, WITHOUT_EINVOICE = "ours", "ReportLab", "ours without e-invoice"
 _COLD_PROGRAM = """
 import time
 from receivables.rendering.samples import sample_invoice_document
@@ -80,6 +83,16 @@ def in_every_script(document: InvoiceDocument) -> InvoiceDocument:
         for i, line in enumerate(document.lines)
     )
     return dataclasses.replace(document, buyer=buyer, lines=lines)
+
+
+def render_without_einvoice(document: InvoiceDocument) -> bytes:
+    """Our PDF as it was before e-invoices: the same renderer, the factur-x.xml left out."""
+    build = invoice_pdf.factur_x_xml
+    invoice_pdf.factur_x_xml = lambda _: None  # type: ignore[assignment]
+    try:
+        return render_invoice_pdf(document)
+    finally:
+        invoice_pdf.factur_x_xml = build
 
 
 def seconds_per_render(jobs: dict[str, tuple[Renderer, InvoiceDocument]]) -> dict[str, float]:
@@ -143,6 +156,7 @@ def run() -> list[dict[str, object]]:
         jobs: dict[str, tuple[Renderer, InvoiceDocument]] = {
             OURS: (render_invoice_pdf, document),
             REPORTLAB: (render_invoice_pdf_reportlab, document),
+            WITHOUT_EINVOICE: (render_without_einvoice, document),
         }
         if lines == 10:
             jobs["every script"] = (render_invoice_pdf, in_every_script(document))
@@ -159,6 +173,15 @@ def run() -> list[dict[str, object]]:
         )
         rows.append(
             {"name": f"pdf {lines} lines, warm: ReportLab", "value": round(reportlab, 1), "unit": "inv/s"}
+        )
+        added = seconds[OURS] - seconds[WITHOUT_EINVOICE]
+        rows.append(
+            {
+                "name": f"pdf {lines} lines: added by the e-invoice (XML + factur-x.xml) per invoice",
+                "value": round(added * 1000, 2),
+                "unit": "ms",
+                "ratio": round(seconds[OURS] / seconds[WITHOUT_EINVOICE], 2),
+            }
         )
         if lines == 10:
             scripts = 1 / seconds["every script"]
