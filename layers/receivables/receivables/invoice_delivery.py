@@ -25,17 +25,30 @@ from receivables.invoicing.store import Decision
 from receivables.outbox import new_event
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
+from receivables.tasks import note_problem_on_invoice_tasks
 
 
 def render_and_store_pdf(table_name: str, bucket: str, invoice_id: str, seller: SellerProfile) -> None:
-    from receivables.rendering.invoice_pdf import render_invoice_pdf  # heavy: only this function pays
+    # heavy: only this function pays
+    from receivables.rendering.invoice_pdf import UndrawableTextError, render_invoice_pdf
 
     invoice = get_invoice(table_name, invoice_id)
     if invoice.get("pdf_key"):
         return
     document = invoice_document(table_name, invoice, seller)
     warn_if_not_einvoice(document)
-    pdf = render_invoice_pdf(document)
+    try:
+        pdf = render_invoice_pdf(document)
+    except UndrawableTextError as error:
+        # No invoice with a gap: the render fails (retries, then the dead-letter alarm alerts the team),
+        # and the invoice's task says why, where finance looks (decisions/0025).
+        note_problem_on_invoice_tasks(
+            table_name,
+            invoice_id,
+            f"The invoice PDF cannot be drawn: {error}. It is issued once a font for that script is added "
+            "and the render is retried from the dead-letter queue.",
+        )
+        raise
     stored = document_store.store_once(bucket, document_store.invoice_pdf_key(invoice["number"]), pdf)
     now = clock.iso(clock.now())
 

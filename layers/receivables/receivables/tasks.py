@@ -77,6 +77,7 @@ def public_task(item: dict[str, Any]) -> dict[str, Any]:
         "due_date",
         "invoice_id",
         "reason",
+        "problem",
         "created_at",
         "completed_at",
     )
@@ -162,6 +163,26 @@ def open_tasks_of_invoice(table_name: str, invoice_id: str) -> list[dict[str, An
         ),
     )
     return [from_item(i) for i in page["Items"]]
+
+
+def note_problem_on_invoice_tasks(table_name: str, invoice_id: str, problem: str) -> int:
+    """Writes what keeps the invoice from going out onto its open tasks, where finance works; the same
+    note again changes nothing. Returns how many tasks carry it."""
+    noted = 0
+    for task in open_tasks_of_invoice(table_name, invoice_id):
+        try:
+            aws.client("dynamodb").update_item(
+                TableName=table_name,
+                Key=to_item(task_key(task["id"])),
+                UpdateExpression="SET problem = :problem",
+                ConditionExpression="attribute_exists(pk) AND #status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item({":problem": problem, ":open": "open"}),
+            )
+            noted += 1
+        except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+            continue  # completed meanwhile: nothing to tell on it
+    return noted
 
 
 def task_is_open(table_name: str, task_id: str) -> bool:
