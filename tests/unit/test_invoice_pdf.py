@@ -352,16 +352,54 @@ class _MonospaceSurface:
         return float(len(text))
 
 
-def test_descriptions_wrap_at_words_and_end_in_an_ellipsis_when_too_long() -> None:
+def test_text_wraps_at_words_breaks_words_wider_than_the_line_and_ends_in_an_ellipsis_past_its_cap() -> None:
     surface = _MonospaceSurface()
 
     paper = ["Kopierpapier A4,", "80 g/m², 500", "Blatt"]
     assert wrap_text(surface, "Kopierpapier A4, 80 g/m², 500 Blatt", 16, 5) == paper
     assert wrap_text(surface, "eins zwei drei vier", 9, 2) == ["eins zwei", "drei vier"]
+    compound = ["Donaudampf", "schifffahr", "tsgesellsc", "haft AG"]
+    assert wrap_text(surface, "Donaudampfschifffahrtsgesellschaft AG", 10, 5) == compound
+    assert wrap_text(surface, "東京都千代田区丸の内一丁目", 5, 5) == ["東京都千代", "田区丸の内", "一丁目"]
+    # the cap only other texts have (the closing text's 24 lines); descriptions are never cut (below)
     assert wrap_text(surface, "eins zwei drei vier fünf", 9, 2) == ["eins zwei", "drei vie…"]
-    assert wrap_text(surface, "Donaudampfschifffahrtsgesellschaft", 10, 3) == ["Donaudamp…"]
     assert fit_text(surface, "Überlange Bezeichnung", 10) == "Überlange…"
     assert fit_text(surface, "kurz", 10) == "kurz"
+
+
+@needs_poppler
+@pytest.mark.parametrize(
+    "description",
+    [
+        # Latin words and Japanese (no spaces to wrap at), each the 1,000 characters intake allows
+        " ".join(f"Wartungsleistung{n:03d}" for n in range(52))[:1000],
+        ("保守サービス月額料金東京本社" * 72)[:1000],
+    ],
+    ids=["latin", "japanese"],
+)
+def test_a_description_as_long_as_intake_allows_is_printed_whole(description: str) -> None:
+    """§ 14 (4) Nr. 5 UStG: the invoice names what was supplied; a description cut with "…" does not (#13)."""
+    sample = sample_invoice_document(3)
+    lines = (dataclasses.replace(sample.lines[0], description=description), *sample.lines[1:])
+    pdf = render_invoice_pdf(dataclasses.replace(sample, lines=lines))
+
+    assert "…" not in "".join(page_texts(pdf))
+    # the description column (31-93 mm from the left, in points), read top to bottom
+    column = _poppler("pdftotext", pdf, "-x", "87", "-y", "0", "-W", "178", "-H", "842").decode()
+    assert re.sub(r"\s+", "", description) in re.sub(r"\s+", "", column)
+
+
+@needs_poppler
+def test_the_footer_prints_the_whole_register_entry() -> None:
+    """Seen cut at "HRB 1…" (§ 35a GmbHG asks for the register court and number): entries wrap instead."""
+    sample = sample_invoice_document(3)
+    seller = dataclasses.replace(sample.seller, register="Amtsgericht Berlin-Charlottenburg HRB 123456 B")
+    pdf = render_invoice_pdf(dataclasses.replace(sample, seller=seller))
+
+    assert "…" not in " ".join(page_texts(pdf))
+    # the footer's first column: 20-74 mm from the left, below the rule at 275 mm (in points)
+    column = _poppler("pdftotext", pdf, "-x", "56", "-y", "779", "-W", "155", "-H", "63").decode()
+    assert "Amtsgericht Berlin-Charlottenburg HRB 123456 B" in re.sub(r"\s+", " ", column)
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,12 @@ POSITION_RIGHT, DESCRIPTION_LEFT, DESCRIPTION_WIDTH = 28.0, 31.0, 62.0
 QUANTITY_RIGHT, PRICE_RIGHT, DISCOUNT_RIGHT, RATE_RIGHT, NET_RIGHT = 106.0, 130.0, 148.0, 163.0, 189.0
 TOTALS_LEFT, AMOUNT_WIDTH, TOTAL_PITCH, TEXT_PITCH = 98.0, 24.0, 5.0, 4.4
 CLOSING_GAP, TEXT_GAP = 6.0, 4.0
-MAX_DESCRIPTION_LINES, MAX_CLOSING_LINES = 8, 24
+# A description is never cut: intake allows 1,000 characters, at most 50 lines of CJK in the column; a row
+# is at most a continuation page's room high (63 lines), and a row taller than the first page's room
+# starts on the next page.
+MAX_DESCRIPTION_LINES = int((BODY_BOTTOM - NEXT_TABLE_TOP - HEADER_HEIGHT - ROW_PADDING) / LINE_PITCH)
+MAX_CLOSING_LINES = 24
+FOOTER_TOP, FOOTER_LAST, FOOTER_PITCH, FOOTER_COLUMN_WIDTH = 279.0, 293.0, 3.2, 54.0
 ELLIPSIS = "…"
 MUTED, RULE, HEADER_FILL = 90, 160, 235  # grey levels, 0 black to 255 white
 
@@ -79,7 +84,7 @@ def wrap_text(surface: TextMeasure, text: str, width: float, max_lines: int) -> 
     lines: list[str] = []
     current: list[str] = []
     used = 0.0
-    for word in text.split():
+    for word in _fitting_pieces(surface, text.split(), width):
         word_width = surface.text_width(word)
         if current and used + space + word_width > width:
             lines.append(" ".join(current))
@@ -92,6 +97,37 @@ def wrap_text(surface: TextMeasure, text: str, width: float, max_lines: int) -> 
     return [fit_text(surface, line, width) for line in lines]
 
 
+def _fitting_pieces(surface: TextMeasure, words: list[str], width: float) -> list[str]:
+    """The words, each one wider than the line broken where the line ends (a long compound, a URL, or
+    Chinese and Japanese text, which has no spaces between words)."""
+    pieces: list[str] = []
+    for word in words:
+        while surface.text_width(word) > width and len(word) > 1:
+            used, end = 0.0, 0
+            while end < len(word) and used + surface.text_width(word[end]) <= width:
+                used += surface.text_width(word[end])
+                end += 1
+            end = max(end, 1)
+            pieces.append(word[:end])
+            word = word[end:]
+        pieces.append(word)
+    return pieces
+
+
+def draw_footer_columns(surface: Surface, columns: Sequence[tuple[float, Sequence[str | None]]]) -> None:
+    """The seller's footer columns below the rule, each entry wrapped in its column (a register entry
+    such as "Amtsgericht Berlin-Charlottenburg HRB 123456" is never cut), closer together when needed."""
+    wrapped = [
+        (x, [line for text in texts if text for line in wrap_text(surface, text, FOOTER_COLUMN_WIDTH, 2)])
+        for x, texts in columns
+    ]
+    tallest = max((len(lines) for _, lines in wrapped), default=1)
+    pitch = min(FOOTER_PITCH, (FOOTER_LAST - FOOTER_TOP) / max(tallest - 1, 1))
+    for x, lines in wrapped:
+        for offset, line in enumerate(lines):
+            surface.text(x, FOOTER_TOP + pitch * offset, line)
+
+
 def paginate(row_heights: Sequence[float], first_room: float, room: float, closing: float) -> list[range]:
     """The table rows on each page. The closing block (totals, terms) follows the last row and takes at
     least one row with it: when it does not fit, up to two rows move to a new page with it. An empty last
@@ -99,7 +135,7 @@ def paginate(row_heights: Sequence[float], first_room: float, room: float, closi
     pages: list[range] = []
     start, used, available = 0, 0.0, first_room
     for index, height in enumerate(row_heights):
-        if used + height > available and index > start:
+        if used + height > available and (index > start or (not pages and height > available)):
             pages.append(range(start, index))
             start, used, available = index, 0.0, room
         used += height
@@ -294,9 +330,7 @@ class InvoiceLayout:
             (134.0, [seller.bank_name, _labelled("IBAN", seller.iban), _labelled("BIC", seller.bic)]),
         ]
         surface.use_font(False, 7, MUTED)
-        for x, lines in columns:
-            for offset, text in enumerate(t for t in lines if t):
-                surface.text(x, 279 + 3.2 * offset, fit_text(surface, text, 54))
+        draw_footer_columns(surface, columns)
         self._right(RIGHT, 292, page_label)
 
 

@@ -16,7 +16,14 @@ from fpdf.fonts import SubsetMap
 
 from receivables.reminder_letters import ReminderLetter
 from receivables.rendering import formatting as fmt
-from receivables.rendering.invoice_layout import LEFT, RIGHT, Surface, fit_text, wrap_text
+from receivables.rendering.invoice_layout import (
+    LEFT,
+    RIGHT,
+    Surface,
+    draw_footer_columns,
+    fit_text,
+    wrap_text,
+)
 from receivables.rendering.invoice_pdf import (
     _FpdfSurface,
     _NeedsFullFonts,
@@ -249,7 +256,5 @@ class LetterLayout:
             (78.0, [vat, seller.register]),
             (134.0, [seller.bank_name, iban]),
         ]
-        for x, lines in columns:
-            for offset, text in enumerate(t for t in lines if t):
-                surface.text(x, 279 + 3.2 * offset, fit_text(surface, text, 54))
+        draw_footer_columns(surface, columns)
         self._right(RIGHT, 292, words["page_of"].format(page=1, pages=1))
