@@ -92,8 +92,15 @@ class DunningSettings(SellerSettings):
     escalation_state_machine_arn: str
     ses_configuration_set: str = ""
     sms_enabled: bool = False
+    sms_state_machine_arn: str = ""
     plan_offer_days: int = 14
     write_off_after_days: int = 90
+
+
+class SmsSettings(TableSettings):
+    """The SMS reminder task: the pay link in the text points at the hosted invoice page."""
+
+    public_base_url: str
 
 
 class EscalationSettings(SellerSettings):
