@@ -117,3 +117,16 @@ def test_a_phone_number_no_country_assigns_is_refused_naming_the_field(running_s
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert [error["field"] for error in response.json()["errors"]] == ["phone"]
+
+
+def test_a_reply_without_its_number_is_refused_naming_the_field(running_system: RunningSystem) -> None:
+    response = requests.post(running_system.url("/_local/sms/replies"), json={"text": "STOP"}, timeout=120)
+    not_a_keyword = requests.post(
+        running_system.url("/_local/sms/replies"),
+        json={"from": "+4915123456704", "text": "Danke"},
+        timeout=120,
+    )
+
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["from"]
+    assert not_a_keyword.json() == {"opted_out": False}
