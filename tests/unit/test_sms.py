@@ -14,8 +14,18 @@ from receivables import sms
 BERLIN = ZoneInfo("Europe/Berlin")
 LINK = "https://invoices.example.com/i/Hk3v9QxZ2mR7tYp4LwN8"
 GERMAN_MOBILE = "+4915112345678"
-AUSTRALIAN_MOBILE = "+61412345678"  # any of eight time zones, Perth to Lord Howe Island
-PHONES = [GERMAN_MOBILE, AUSTRALIAN_MOBILE, "+12125551234", "+79123456789", "+8613800138000", "+80012345678"]
+AUSTRALIAN_MOBILE = "+61412345678"  # any of Australia's zones, Perth to Lord Howe Island
+UK_MOBILE = "+447400123456"
+NEW_YORK = "+12125551234"  # a US number: any US zone, Hawaii's included
+PHONES = [
+    GERMAN_MOBILE,
+    AUSTRALIAN_MOBILE,
+    NEW_YORK,
+    UK_MOBILE,
+    "+79123456789",
+    "+8613800138000",
+    "+80012345678",
+]
 
 
 @pytest.mark.parametrize(
@@ -124,9 +134,14 @@ def test_no_sms_between_20_and_8_in_berlin_but_at_8(now: str, expected: str) -> 
     assert sms.send_at(_utc(now), GERMAN_MOBILE, ZoneInfo("America/New_York")) == _utc(expected)
 
 
-def test_a_new_york_number_waits_for_8_in_new_york_not_where_the_seller_is() -> None:
-    # 12:00 in Berlin, 06:00 in New York
-    assert sms.send_at(_utc("2026-12-07T11:00:00"), "+12125551234", BERLIN) == _utc("2026-12-07T13:00:00")
+def test_a_uk_number_waits_for_8_in_london_not_where_the_seller_is() -> None:
+    # 08:30 in Berlin, 07:30 in London
+    assert sms.send_at(_utc("2026-12-07T07:30:00"), UK_MOBILE, BERLIN) == _utc("2026-12-07T08:00:00")
+
+
+def test_a_us_number_waits_until_it_is_day_in_every_us_zone() -> None:
+    # 13:00 UTC: 08:00 in New York, but 03:00 in Honolulu; 18:00 UTC is 08:00 there and 13:00 in New York
+    assert sms.send_at(_utc("2026-12-07T13:00:00"), NEW_YORK, BERLIN) == _utc("2026-12-07T18:00:00")
 
 
 def test_a_number_without_a_time_zone_keeps_the_sellers_quiet_hours() -> None:

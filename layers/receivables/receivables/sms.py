@@ -7,17 +7,18 @@ Multilingual Plane takes two). One segment holds 160 septets or 70 units; a long
 segments of 153 septets or 67 units (the rest is the concatenation header, 3GPP TS 23.040), and no
 character is split across two of them. Carriers bill per segment, so a reminder fits two.
 
-Quiet hours: no SMS from 20:00 to 08:00 where the customer is. The phone number's time zones are what
-we know of that (a German mobile number: Europe/Berlin; an Australian one may be in any of eight zones, and
-then 08:00-20:00 must hold in all of them); a number that names no zone falls back to the seller's.
+Quiet hours: no SMS from 20:00 to 08:00 where the customer is. The phone number's country is what we
+know of that (a German number: Europe/Berlin; an Australian one may be in any of its zones, and then
+08:00-20:00 must hold in all of them); a number of no country falls back to the seller's zone.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
@@ -104,16 +105,26 @@ def _mornings(now: datetime, zone: ZoneInfo) -> Iterable[datetime]:
 
 
 def phone_time_zones(phone: str) -> tuple[ZoneInfo, ...]:
-    """The time zones a number's owner may be in, as libphonenumber's data has them; () if unknown."""
+    """The time zones a number's owner may be in: every zone of the country the number belongs to
+    (libphonenumber's region, CLDR's zones of that territory as Babel ships them); () if unknown.
+
+    By country, not by area code: libphonenumber's per-prefix zone data is 40 MB the layer cannot carry
+    (Lambda's 250 MB), so a US number keeps the quiet hours of every US zone, Hawaii's included."""
     import phonenumbers  # only the functions that text load its metadata (decisions/0019)
-    from phonenumbers import timezone
+    from babel.core import get_global
 
     try:
-        number = phonenumbers.parse(phone, None)
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
     except phonenumbers.NumberParseException:
         return ()
-    names = timezone.time_zones_for_number(number)
-    return tuple(ZoneInfo(name) for name in names if name != timezone.UNKNOWN_TIMEZONE)
+    if region in (None, phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
+        return ()  # international freephone, satellite: no place
+    names = get_global("territory_zones").get(region, ())
+    zones = []
+    for name in names:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # "Etc/Unknown", or unknown here
+            zones.append(ZoneInfo(name))
+    return tuple(zones)
 
 
 def send_at(now: datetime, phone: str, seller_zone: ZoneInfo) -> datetime:
