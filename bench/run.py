@@ -22,6 +22,7 @@ SECTIONS = [
     "bench.dunning_reads",
     "bench.subscription_reads",
     "bench.cost_model",
+    "bench.sms_prices",
 ]
 
 

@@ -18,6 +18,10 @@ moto is pinned (requirements-dev.txt); a moto upgrade is a review of this one fi
   of `retrier_decl`). All of them wait on the simulated clock instead (local_runtime/timeline.py).
   `Execution.stop` (the interpreter's StopExecution) also wakes the execution's task-token waits.
 - SES `sent_messages` and S3 `buckets`: read to show people what the system sent and stored.
+- SNS `sms_messages` (SMS published to a phone number): read for `GET /_local/sms`; `SNSBackend.publish`
+  is wrapped to note the (simulated) time each SMS went. `check_if_phone_number_is_opted_out` answers
+  from the account's opt-out list (`opt_out_numbers`, where a STOP reply puts a number, as on SNS);
+  moto's own answers "opted out" for any number ending in 99.
 - SES `EmailResponse.send_raw_email` ignores `ConfigurationSetName`: we note it per message id, so the
   local event publishing (local_runtime/ses_feedback.py) knows which messages went through which set.
 - SESv2 has no `PutSuppressedDestination`: a minimal one keeps the account's suppression list.
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -49,6 +54,7 @@ from moto.s3.models import s3_backends
 from moto.ses.models import Message, RawMessage, ses_backends
 from moto.ses.responses import EmailResponse
 from moto.sesv2.responses import SESV2Response
+from moto.sns.models import SNSBackend, sns_backends
 from moto.sns.utils import FilterPolicyMatcher
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
@@ -61,10 +67,13 @@ from local_runtime.timeline import Timeline
 LambdaDispatcher = Callable[[str, Any], tuple[str, bool]]
 
 
-def start_emulated_aws() -> Any:
-    """Starts moto in this process with Step Functions' ASL interpreter switched on."""
+def start_emulated_aws(now: Callable[[], str] | None = None) -> Any:
+    """Starts moto in this process with Step Functions' ASL interpreter switched on; `now` (the simulated
+    clock, as an ISO instant) dates each SMS sent."""
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
+    _note_sms_times(now or (lambda: ""))
+    _answer_opt_outs_from_the_list()
     _note_configuration_sets()
     _keep_a_suppression_list()
     _serialise_item_operations()
@@ -209,7 +218,8 @@ def run_step_functions_on(timeline: Timeline) -> None:
         moment = self._from_timestamp_string(timestamp=text)
         if moment is None:
             raise FailureEventException(self._create_failure_event(env, text))
-        return int((moment.replace(tzinfo=UTC) - timeline.now()).total_seconds())
+        # rounded up: a Wait ends at its timestamp or after, never a fraction of a second before it
+        return math.ceil((moment.replace(tzinfo=UTC) - timeline.now()).total_seconds())
 
     class SimulatedEvent(threading.Event):
         """A threading.Event whose timed wait counts simulated seconds."""
@@ -286,6 +296,53 @@ def _note_configuration_sets() -> None:
         return result
 
     EmailResponse.send_raw_email = send_raw_email  # type: ignore[method-assign]
+
+
+_SMS_SENT_AT: dict[str, str] = {}  # SNS message id -> when it was published (simulated clock)
+_moto_sns_publish = SNSBackend.publish
+
+
+def _note_sms_times(now: Callable[[], str]) -> None:
+    def publish(
+        self: SNSBackend, message: str, arn: str | None, phone_number: str | None = None, **rest: Any
+    ) -> str:
+        message_id = _moto_sns_publish(self, message, arn, phone_number, **rest)
+        if phone_number:
+            _SMS_SENT_AT[message_id] = now()
+        return message_id
+
+    SNSBackend.publish = publish  # type: ignore[method-assign,assignment]
+
+
+def _answer_opt_outs_from_the_list() -> None:
+    def check_if_phone_number_is_opted_out(self: SNSBackend, number: str) -> bool:
+        return number in self.opt_out_numbers
+
+    SNSBackend.check_if_phone_number_is_opted_out = check_if_phone_number_is_opted_out  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class SentSms:
+    message_id: str
+    to: str
+    text: str
+    sent_at: str
+
+
+def sent_sms() -> list[SentSms]:
+    """Every SMS SNS accepted for a phone number, in order."""
+    backend = sns_backends[ACCOUNT_ID][REGION]
+    return [
+        SentSms(message_id, phone, text, _SMS_SENT_AT.get(message_id, ""))
+        for message_id, (phone, text) in list(backend.sms_messages.items())
+    ]
+
+
+def opt_out_phone_number(number: str) -> None:
+    """What SNS does when the phone answers STOP: the number joins the account's opt-out list."""
+    numbers = sns_backends[ACCOUNT_ID][REGION].opt_out_numbers
+    if number not in numbers:
+        numbers.append(number)
 
 
 def _keep_a_suppression_list() -> None:

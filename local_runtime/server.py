@@ -37,6 +37,10 @@ def handle_local(system: LocalSystem, request: HttpRequest) -> HttpResponse:
         return _json(200 if healthy else 503, {"status": "ok" if healthy else "starting"})
     if path == "/_local/emails" and request.method == "GET":
         return _json(200, [e.public() for e in system.emails()])
+    if path == "/_local/sms" and request.method == "GET":
+        return _json(200, system.sms())
+    if path == "/_local/sms/replies" and request.method == "POST":
+        return _reply_to_sms(system, request.body)
     if path == "/_local/events" and request.method == "GET":
         return _json(200, system.events())
     if path == "/_local/settle" and request.method == "POST":
@@ -46,6 +50,20 @@ def handle_local(system: LocalSystem, request: HttpRequest) -> HttpResponse:
     if path == "/_local/clock" and request.method == "GET":
         return _json(200, {"now": system.clock.iso(system.clock.now())})
     return _json(404, {"message": "Not Found"})
+
+
+def _reply_to_sms(system: LocalSystem, raw: bytes) -> HttpResponse:
+    """`{"from": "+49...", "text": "STOP"}`: the customer's phone answers, as it would to SNS."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return _problem(400, "The body must be JSON.", "body")
+    if not isinstance(body, dict):
+        return _problem(422, 'Send {"from": "+4915112345678", "text": "STOP"}.', "body")
+    for name in ("from", "text"):
+        if not isinstance(body.get(name), str) or not body[name].strip():
+            return _problem(422, f"{name} must be a non-empty string.", name)
+    return _json(200, {"opted_out": system.reply_to_sms(body["from"].strip(), body["text"])})
 
 
 def _move_clock(system: LocalSystem, raw: bytes) -> HttpResponse:

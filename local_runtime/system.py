@@ -103,7 +103,7 @@ class LocalSystem:
     def start(self) -> LocalSystem:
         self.aws_endpoint = f"http://127.0.0.1:{self.aws_port}"
         os.environ.update(LOCAL_ENVIRONMENT | {"AWS_ENDPOINT_URL_S3": self.aws_endpoint})
-        self._mock = moto_hooks.start_emulated_aws()
+        self._mock = moto_hooks.start_emulated_aws(now=_simulated_now)
         self._aws_server = moto_hooks.serve_s3_endpoint("127.0.0.1", self.aws_port)
         template = Template.load(*self.template_paths)
         self.resolver = Resolver(template, parameter_overrides=self.parameter_overrides)
@@ -353,6 +353,30 @@ class LocalSystem:
     def events(self) -> list[dict[str, Any]]:
         self.collect_outputs()
         return list(self._events)
+
+    def sms(self) -> list[dict[str, str]]:
+        """Every SMS the system sent, in order, as `GET /_local/sms` shows it."""
+        return [{"to": sent.to, "text": sent.text, "sent_at": sent.sent_at} for sent in moto_hooks.sent_sms()]
+
+    def reply_to_sms(self, phone: str, text: str) -> bool:
+        """A customer's answer to an SMS; STOP (and the other keywords SNS honours) opts the number out
+        of all SMS from this account, as SNS does. True if it opted out."""
+        if text.strip().upper() not in SNS_OPT_OUT_KEYWORDS:
+            return False
+        moto_hooks.opt_out_phone_number(phone)
+        return True
+
+
+# The replies SNS takes as an opt-out (AWS End User Messaging SMS: default opt-out keywords).
+SNS_OPT_OUT_KEYWORDS = frozenset(
+    {"ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE"}
+)
+
+
+def _simulated_now() -> str:
+    from receivables import clock  # the layer is importable once the system has started
+
+    return clock.iso(clock.now())
 
 
 def _free_port() -> int:

@@ -24,6 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
             base_url=settings.public_base_url,
             state_machine_arn=settings.escalation_state_machine_arn,
             sms_enabled=settings.sms_enabled,
+            sms_state_machine_arn=settings.sms_state_machine_arn,
             plan_offer_days=settings.plan_offer_days,
             write_off_after_days=settings.write_off_after_days,
         ),

@@ -34,6 +34,7 @@ GENERIC_SECRET = "local-webhook-secret"
 API_KEY = "dev-storefront-key"
 UNKNOWN_KEY = "sk_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 CUSTOMER_EMAIL = "erika.mustermann@example.org"
+SMS_PHONE = "+4915112345678"  # reminders by SMS too: the SMS function's grants are exercised
 LINE1 = "Lindenstraße 42"
 CARD = "4111 1111 1111 1111"  # a Luhn-valid test card number, typed into the address by the customer
 LINE2 = f"Kreditkarte {CARD}"
@@ -243,7 +244,16 @@ def live_a_day(system: RunningSystem, day: Day) -> None:
 
     # A second invoice nobody pays: reminders, the final notice and its payment-plan offer, accepted.
     unpaid = system.invoice_of(system.post_order(order_body("SEC-2"), key="sec-2").json()["id"])
+    # The customer chose SMS reminders too: each reminder also goes by SMS, at 08:00 their time.
+    chose_sms = requests.patch(
+        system.url(f"/customers/{unpaid['customer_id']}"),
+        json={"reminder_channel": "email_and_sms", "phone": SMS_PHONE},
+        headers={"x-api-key": API_KEY},
+        timeout=120,
+    )
+    assert chose_sms.status_code == 200, chose_sms.text
     system.advance_days(36)
+    assert any(sms["to"] == SMS_PHONE for sms in requests.get(system.url("/_local/sms"), timeout=120).json())
     notice = next(
         e for e in system.emails() if unpaid["number"] in e["subject"] and "Ratenzahlung" in e["subject"]
     )

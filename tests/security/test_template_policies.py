@@ -24,6 +24,7 @@ from tests.support import REPOSITORY
 STAR_ONLY_ACTIONS = {
     "sns:Publish": "SMS reminders to a phone number have no ARN; NotResource excludes every topic",
     "ses:PutSuppressedDestination": "the SES account's suppression list has no resource type",
+    "sns:CheckIfPhoneNumberIsOptedOut": "the SNS account's SMS opt-out list has no resource type",
 } | {
     f"logs:{action}": "Step Functions' log delivery to CloudWatch Logs (vended logs) has no resource level"
     for action in (

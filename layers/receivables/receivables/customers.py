@@ -23,6 +23,7 @@ from receivables.items import from_item, to_item, to_value
 from receivables.outbox import new_event, outbox_put
 from receivables.payment_records import customer_credits
 from receivables.records import read
+from receivables.sms import is_valid_phone
 
 CONTACT_FIELDS = ("email", "name", "locale", "address", "vat_id")
 CUSTOMER_ENTITY = "customer"
@@ -46,9 +47,10 @@ def _e164(value: object) -> object:
         return None
     if isinstance(value, str):
         number = _PHONE_SEPARATORS.sub("", value)
-        if _E164.fullmatch(number):
+        # the form alone lets "+1234567" through; SMS needs a number some country actually assigns
+        if _E164.fullmatch(number) and is_valid_phone(number):
             return number
-    raise ValueError('Input should be a phone number in E.164 form, e.g. "+4915112345678"')
+    raise ValueError('Input should be a valid phone number in E.164 form, e.g. "+4915112345678"')
 
 
 class ReminderPreferences(BaseModel):

@@ -9,7 +9,8 @@ Once-only: each reminder is sent through `sending.send_once` with purpose `remin
 record transaction appends the step to the invoice, moves its index entry and books a late fee; two
 overlapping runs or a schedule firing twice cannot send it twice. A reminder that charges a fee or
 interest carries its letter (reminder_letters.py) as a PDF attachment of that one email, so there is
-exactly one letter per reminder step. Escalations start a Step Functions
+exactly one letter per reminder step. A customer who chose SMS also gets the step's SMS, scheduled with the
+email and sent in their daytime, once (sms_reminders.py). Escalations start a Step Functions
 execution named `<invoice id>-level-<n>`: a second start is refused by Step Functions and ignored.
 """
 
@@ -37,6 +38,7 @@ from receivables.records import put_new
 from receivables.reminder_letters import letter_filename, reminder_letter
 from receivables.seller import SellerProfile
 from receivables.sending import send_once
+from receivables.sms_reminders import schedule_sms
 
 if TYPE_CHECKING:  # rendering imports jinja2: only the functions that send load it (decisions/0019)
     from receivables.rendering.emails import InstalmentFigures
@@ -71,6 +73,7 @@ class RunSettings:
     base_url: str
     state_machine_arn: str
     sms_enabled: bool = False
+    sms_state_machine_arn: str = ""
     plan_offer_days: int = 14
     write_off_after_days: int = 90
 
@@ -190,6 +193,17 @@ def send_reminder(
             fees_total=fees_before + fee,
             instalment=instalment,
         )
+        if settings.sms_enabled:
+            # before the email: a failed start sends nothing and the run's retry tries both again; the SMS
+            # waits for this step to be recorded (sms_reminders), so it never goes without its email
+            schedule_sms(
+                settings.sms_state_machine_arn,
+                settings.table,
+                invoice,
+                step_name,
+                f"{seller.name}: {rendered.subject}",
+                seller.zone,
+            )
         attachments = []
         if letter is not None:
             from receivables.rendering.emails import Attachment
@@ -198,10 +212,7 @@ def send_reminder(
             pdf = render_reminder_letter_pdf(letter)  # the same bytes on every retry of this step
             attachments.append(Attachment(letter_filename(letter, step_name), PDF, pdf))
         mime = build_mime(settings.sender, to, rendered, attachments, seller.name)
-        message_id = mailer.send_raw(settings.sender, to, mime)
-        if settings.sms_enabled and invoice_customer_wants_sms(settings.table, invoice):
-            _send_sms(settings.table, invoice, step_name, rendered.subject)
-        return message_id
+        return mailer.send_raw(settings.sender, to, mime)
 
     def record(marks: list[dict[str, Any]], message_id: str, sent_at: str) -> None:
         def decide(current: Invoice) -> Decision:
@@ -298,21 +309,6 @@ def _customer_overrides(table: str, invoice: dict[str, Any]) -> dict[str, Any] |
 
 def _customer(table: str, invoice: dict[str, Any]) -> dict[str, Any] | None:
     return read_customer(table, invoice["customer_id"])
-
-
-def invoice_customer_wants_sms(table: str, invoice: dict[str, Any]) -> bool:
-    customer = _customer(table, invoice) or {}
-    return customer.get("reminder_channel") == "email_and_sms" and bool(customer.get("phone"))
-
-
-def _send_sms(table: str, invoice: dict[str, Any], step: str, text: str) -> None:
-    customer = _customer(table, invoice) or {}
-
-    def send() -> str:
-        response = aws.client("sns").publish(PhoneNumber=customer["phone"], Message=text[:160])
-        return str(response["MessageId"])
-
-    send_once(table, invoice["id"], f"sms#{step}", send)
 
 
 def start_escalation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -34,7 +34,8 @@ def load(model: type[SettingsT]) -> SettingsT:
     try:
         return model.model_validate(env)
     except ValidationError as error:
-        missing = ", ".join(str(e["loc"][0]).upper() for e in error.errors())
+        # a field names itself; a rule across fields (a model validator) gives its message
+        missing = ", ".join(str(e["loc"][0]).upper() if e["loc"] else e["msg"] for e in error.errors())
         raise RuntimeError(f"configuration incomplete: {missing}") from error
 
 
@@ -98,8 +99,21 @@ class DunningSettings(SellerSettings):
     escalation_state_machine_arn: str
     ses_configuration_set: str = ""
     sms_enabled: bool = False
+    sms_state_machine_arn: str = ""
     plan_offer_days: int = 14
     write_off_after_days: int = 90
+
+    @model_validator(mode="after")
+    def _sms_needs_its_state_machine(self) -> DunningSettings:
+        if self.sms_enabled and not self.sms_state_machine_arn:
+            raise ValueError("SMS_ENABLED needs SMS_STATE_MACHINE_ARN")
+        return self
+
+
+class SmsSettings(TableSettings):
+    """The SMS reminder task: the pay link in the text points at the hosted invoice page."""
+
+    public_base_url: str
 
 
 class EscalationSettings(SellerSettings):
