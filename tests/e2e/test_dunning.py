@@ -133,8 +133,13 @@ def test_a_dispute_pauses_dunning_until_it_is_resolved(running_system: RunningSy
         timeout=120,
     )
     _days(running_system, 2)
+    answered = _dunning_subjects(running_system, invoice)
+    _days(running_system, 14)  # past the date to pay by that the answer gave (resolved + 14 days' terms)
 
     assert paused == ["Freundliche Erinnerung"]
     assert resolved.status_code == 200
-    # catch-up: the latest due step (+14 was due during the dispute), not a burst of the missed ones
-    assert _dunning_subjects(running_system, invoice) == ["Freundliche Erinnerung", "Letzte Mahnung"]
+    # the customer is told, with a date to pay by, and gets no reminder before that date (decisions/0034)
+    assert answered == ["Freundliche Erinnerung", "Ihr Einwand zur Rechnung"]
+    # then catch-up: the latest due step, not a burst of the missed ones. By then (due +29) that is the
+    # escalation (+21): the final notice with the payment-plan offer
+    assert _dunning_subjects(running_system, invoice) == [*answered, FINAL_NOTICE]
