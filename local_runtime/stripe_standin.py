@@ -1,0 +1,196 @@
+"""A stateful Stripe for the local system: localstripe (PyPI) in a subprocess of its own.
+
+It serves the Stripe API our "Pay now" calls, a Stripe.js stand-in at /js.stripe.com/v3/, and signs and
+sends webhooks to `/webhooks/stripe` as Stripe does. A subprocess, not a thread: localstripe keeps its
+objects in module globals and an asyncio loop, which did not share one process with moto and the tests
+reliably (docs/decisions/0037-stripe-pay-now.md).
+
+Run as `python -m local_runtime.stripe_standin --parent <pid>`, it adapts localstripe for many copies on
+one machine and for settling:
+- its store stays in memory (localstripe pickles every write to /tmp/localstripe.pickle, one file that
+  parallel copies overwrote and read back);
+- `GET /_config/in_flight` counts webhooks scheduled but not yet delivered, so the runtime's settle can
+  wait for them instead of guessing how long localstripe's one-second delivery delay takes;
+- it binds 127.0.0.1 on a port the OS picks and prints it, so no port is guessed;
+- it exits when its parent (the runtime) is gone, so a killed runtime leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_KEY = "sk_test_local"  # noqa: S105 - the stand-in's, which accepts any sk_ key
+PUBLISHABLE_KEY = "pk_test_local"
+WEBHOOK_ID = "receivables"
+
+
+@dataclass
+class StripeStandIn:
+    """The running stand-in, as the runtime (or a test) controls it."""
+
+    process: subprocess.Popen[bytes]
+    api_base: str
+    secret_key: str = SECRET_KEY
+    publishable_key: str = PUBLISHABLE_KEY
+
+    @classmethod
+    def start(cls, timeout: float = 60.0) -> StripeStandIn:
+        process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
+            [sys.executable, "-m", "local_runtime.stripe_standin", "--parent", str(os.getpid())],
+            stdout=subprocess.PIPE,
+            stderr=None,  # its errors show where the runtime's own log goes
+            stdin=subprocess.DEVNULL,
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline().decode().strip()  # "port <n>", or nothing when it failed
+        process.stdout.close()
+        if not line.startswith("port "):
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"the Stripe stand-in did not start (said {line!r}); its stderr says why")
+        standin = cls(process=process, api_base=f"http://127.0.0.1:{int(line.split()[1])}")
+        standin._wait_until_ready(timeout)
+        return standin
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.in_flight()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("the Stripe stand-in did not answer") from None
+                time.sleep(0.02)  # a readiness probe: the port is bound, the server is starting
+
+    def register_webhook(self, url: str, secret: str) -> None:
+        """Every event goes to `url`, signed with `secret` (the Stripe-Signature header Stripe sends)."""
+        form = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+        url = f"{self.api_base}/_config/webhooks/{WEBHOOK_ID}"
+        request = urllib.request.Request(url, data=form)  # noqa: S310 - the local stand-in
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local stand-in
+            response.read()
+
+    def follow_clock(self, offset_seconds: float) -> None:
+        """Stripe's "now" becomes the runtime's simulated one (real time + `offset_seconds`)."""
+        body = json.dumps({"offset_seconds": offset_seconds}).encode()
+        url, headers = f"{self.api_base}/_config/clock", {"content-type": "application/json"}
+        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - the local stand-in
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local stand-in
+            response.read()
+
+    def in_flight(self) -> int:
+        with urllib.request.urlopen(f"{self.api_base}/_config/in_flight", timeout=10) as response:  # noqa: S310
+            return int(json.loads(response.read())["in_flight"])
+
+    def wait_for_webhooks(self, timeout: float = 120.0) -> bool:
+        """True once every webhook scheduled so far has been answered by its endpoint."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.in_flight() == 0:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def public(self) -> dict[str, str]:
+        return {
+            "api_base": self.api_base,
+            "secret_key": self.secret_key,
+            "publishable_key": self.publishable_key,
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# ------------------------------------------------------------------------------ the subprocess
+def _serve(parent: int) -> None:  # pragma: no cover - runs in the subprocess
+    import asyncio
+    import socket
+
+    from aiohttp import web
+    from localstripe import resources, server, webhooks
+
+    resources.Store.dump_to_disk = lambda self: None
+    in_flight = 0
+
+    async def deliver(event: Any) -> None:
+        nonlocal in_flight
+        try:
+            await webhooks._send_webhook(event)
+        finally:
+            in_flight -= 1
+
+    deliveries: set[asyncio.Future[None]] = set()  # referenced until done, or the loop may drop them
+
+    def schedule_webhook(event: Any) -> None:
+        nonlocal in_flight
+        in_flight += 1  # counted before the API call that caused it answers
+        delivery = asyncio.ensure_future(deliver(event))
+        deliveries.add(delivery)
+        delivery.add_done_callback(deliveries.discard)
+
+    resources.schedule_webhook = schedule_webhook  # resources imported the name itself
+
+    async def count_in_flight(request: web.Request) -> web.Response:
+        return web.json_response({"in_flight": in_flight})
+
+    async def watch_parent(app: web.Application) -> None:
+        async def watch() -> None:
+            while os.getppid() == parent:
+                await asyncio.sleep(0.5)
+            os._exit(0)  # the runtime is gone: so is its Stripe
+
+        app["watch_parent"] = asyncio.ensure_future(watch())
+
+    class ShiftedTime:
+        """`time` as localstripe reads it, following the runtime's simulated clock: events are created,
+        and webhooks signed, at the runtime's "now", which its signature check compares them with."""
+
+        offset = 0.0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(time, name)
+
+        def time(self) -> float:
+            return time.time() + self.offset
+
+    shifted = ShiftedTime()
+    resources.time = shifted
+
+    async def follow_clock(request: web.Request) -> web.Response:
+        shifted.offset = float((await request.json())["offset_seconds"])
+        return web.json_response({"offset_seconds": shifted.offset})
+
+    server.app.router.add_post("/_config/clock", follow_clock)
+    server.app.router.add_get("/_config/in_flight", count_in_flight)
+    server.app.on_startup.append(watch_parent)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    print(f"port {sock.getsockname()[1]}", flush=True)
+    sys.stdout = sys.stderr  # the parent reads one line; anything else printed goes to the log
+    web.run_app(server.app, sock=sock, access_log=None, print=None, handle_signals=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m local_runtime.stripe_standin", description=__doc__)
+    parser.add_argument("--parent", type=int, required=True, help="exit when this process is gone")
+    _serve(parser.parse_args().parent)
