@@ -6,7 +6,7 @@ objects in module globals and an asyncio loop, which did not share one process w
 reliably (docs/decisions/0037-stripe-pay-now.md).
 
 Run as `python -m local_runtime.stripe_standin --parent <pid>`, it adapts localstripe for many copies on
-one machine and for settling:
+one machine and for settling, and sends PaymentIntents with the fields Stripe sends:
 - its store stays in memory (localstripe pickles every write to /tmp/localstripe.pickle, one file that
   parallel copies overwrote and read back);
 - `GET /_config/in_flight` counts webhooks scheduled but not yet delivered, so the runtime's settle can
@@ -120,6 +120,22 @@ class StripeStandIn:
 
 
 # ------------------------------------------------------------------------------ the subprocess
+def _payment_intents_as_stripe_sends_them(resources: Any) -> None:  # pragma: no cover - the subprocess
+    """localstripe's PaymentIntents lack two fields Stripe always sends and our webhook handler reads:
+    `amount_received` (what was captured: all of it once succeeded, as Pay now captures automatically)
+    and `payment_method_types` (which it accepts on create but forgets)."""
+    intent = resources.PaymentIntent
+    created = intent.__init__
+
+    def remember_methods(self: Any, *args: Any, payment_method_types: Any = None, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self._payment_method_types = list(payment_method_types or ["card"])
+
+    intent.__init__ = remember_methods
+    intent.payment_method_types = property(lambda self: self._payment_method_types)
+    intent.amount_received = property(lambda self: self.amount if self.status == "succeeded" else 0)
+
+
 def _serve(parent: int) -> None:  # pragma: no cover - runs in the subprocess
     import asyncio
     import socket
@@ -128,6 +144,7 @@ def _serve(parent: int) -> None:  # pragma: no cover - runs in the subprocess
     from localstripe import resources, server, webhooks
 
     resources.Store.dump_to_disk = lambda self: None
+    _payment_intents_as_stripe_sends_them(resources)
     in_flight = 0
 
     async def deliver(event: Any) -> None:
