@@ -27,10 +27,10 @@ def _request(
     return replace(response, headers={name.lower(): value for name, value in response.headers.items()})
 
 
-def _open_invoice(system: Any) -> dict[str, Any]:
-    """A new order's invoice (42.82 EUR), issued and emailed."""
+def _open_invoice(system: Any, currency: str = "EUR") -> dict[str, Any]:
+    """A new order's invoice (42.82), issued and emailed."""
     key = uuid.uuid4().hex
-    order = load_event("http/create_order_body.json") | {"external_id": f"PAY-{key}"}
+    order = load_event("http/create_order_body.json") | {"external_id": f"PAY-{key}", "currency": currency}
     api_key = {"x-api-key": system.seeded["api_key"]}
     created = _request(system, "POST", "/orders", order, api_key | {"idempotency-key": key})
     assert created.status == 201, created.body
@@ -116,6 +116,21 @@ def test_an_unknown_method_is_a_422_that_names_method(local_system: Any) -> None
         assert response.status == 422, response.body
         assert response.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in json.loads(response.body)["errors"]] == ["method"]
+
+
+def test_sepa_direct_debit_is_refused_for_a_franc_invoice_and_the_card_is_charged_in_francs(
+    local_system: Any,
+) -> None:
+    invoice = _open_invoice(local_system, currency="CHF")
+
+    by_debit = _pay(local_system, invoice, "sepa_debit")
+    by_card = _pay(local_system, invoice, "card")
+
+    assert by_debit.status == 422, by_debit.body
+    assert [e["field"] for e in json.loads(by_debit.body)["errors"]] == ["method"]
+    assert by_card.status == 200, by_card.body
+    intent = _stripe_intent(local_system, json.loads(by_card.body)["payment_intent"])
+    assert (intent["amount"], intent["currency"]) == (4282, "chf")
 
 
 def test_an_unknown_link_cannot_pay(local_system: Any) -> None:
