@@ -12,7 +12,8 @@ one machine and for settling, and sends PaymentIntents with the fields Stripe se
 - `GET /_config/in_flight` counts webhooks scheduled but not yet delivered, so the runtime's settle can
   wait for them instead of guessing how long localstripe's one-second delivery delay takes;
 - it binds 127.0.0.1 on a port the OS picks and prints it, so no port is guessed;
-- it exits when its parent (the runtime) is gone, so a killed runtime leaves nothing behind.
+- it exits when its parent (the runtime) is gone, so a killed runtime leaves nothing behind;
+- its Stripe.js gains the Payment Element and `confirmPayment` for cards, which the page uses.
 """
 
 from __future__ import annotations
@@ -119,6 +120,50 @@ class StripeStandIn:
                 self.process.wait()
 
 
+# localstripe's Stripe.js has no Payment Element; the hosted page uses it. Appended to localstripe's script
+# (whose LOCALSTRIPE_BASE_API and Stripe() it extends): a card number field and confirmPayment for cards.
+PAYMENT_ELEMENT_JS = """
+;(function () {
+  var localStripe = Stripe;
+  Stripe = function (publishableKey) {
+    var stripe = localStripe(publishableKey);
+    stripe.elements = function (options) {
+      var clientSecret = (options || {}).clientSecret, field = null;
+      return {
+        _clientSecret: clientSecret,
+        _cardNumber: function () { return field ? field.value.replace(/\\s+/g, "") : ""; },
+        create: function () {
+          return {
+            mount: function (target) {
+              var host = typeof target === "string" ? document.querySelector(target) : target;
+              field = document.createElement("input");
+              field.id = "localstripe-card-number";
+              field.setAttribute("aria-label", "Card number");
+              host.appendChild(field);
+            }
+          };
+        }
+      };
+    };
+    stripe.confirmPayment = async function (params) {
+      var elements = params.elements;
+      var response = await fetch(LOCALSTRIPE_BASE_API + "/_config/confirm_payment", {
+        method: "POST",  // no content-type: a simple request, as localstripe's own calls (no preflight)
+        body: JSON.stringify({key: publishableKey, client_secret: elements._clientSecret,
+                              card_number: elements._cardNumber()})
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (response.status !== 200 || body.error) {
+        return {error: body.error || {message: "localstripe answered " + response.status}};
+      }
+      return {paymentIntent: body};
+    };
+    return stripe;
+  };
+})();
+"""
+
+
 # ------------------------------------------------------------------------------ the subprocess
 def _payment_intents_as_stripe_sends_them(resources: Any) -> None:  # pragma: no cover - the subprocess
     """localstripe's PaymentIntents lack two fields Stripe always sends and our webhook handler reads:
@@ -141,7 +186,7 @@ def _serve(parent: int) -> None:  # pragma: no cover - runs in the subprocess
     import socket
 
     from aiohttp import web
-    from localstripe import resources, server, webhooks
+    from localstripe import errors, resources, server, webhooks
 
     resources.Store.dump_to_disk = lambda self: None
     _payment_intents_as_stripe_sends_them(resources)
@@ -195,6 +240,32 @@ def _serve(parent: int) -> None:  # pragma: no cover - runs in the subprocess
         shifted.offset = float((await request.json())["offset_seconds"])
         return web.json_response({"offset_seconds": shifted.offset})
 
+    async def confirm_payment(request: web.Request) -> web.Response:
+        """What Stripe.js's confirmPayment does for a card typed into the Payment Element: the page holds
+        only the publishable key and the client secret, which must match the PaymentIntent's."""
+        body = await request.json()
+        secret = str(body.get("client_secret", ""))
+        intent = resources.PaymentIntent._api_retrieve(secret.split("_secret_")[0])
+        if not str(body.get("key", "")).startswith("pk_") or secret != intent.client_secret:
+            raise errors.UserError(401, "Unauthorized")
+        card = {"number": str(body.get("card_number", "")), "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+        method = resources.PaymentMethod._api_create(type="card", card=card)
+        if intent.latest_charge is not None and intent.latest_charge.status == "failed":
+            intent.latest_charge = None  # a new card after a declined one: Stripe lets the customer retry
+        intent.payment_method = method.id
+        confirmed = resources.PaymentIntent._api_confirm(id=intent.id)
+        return web.json_response(confirmed._export())
+
+    async def stripe_js(request: web.Request, handler: Any) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        if request.path == "/js.stripe.com/v3/" and isinstance(response, web.Response) and response.text:
+            return web.Response(
+                text=response.text + PAYMENT_ELEMENT_JS, content_type="application/javascript"
+            )
+        return response
+
+    server.app.middlewares.append(web.middleware(stripe_js))
+    server.app.router.add_post("/_config/confirm_payment", confirm_payment)
     server.app.router.add_post("/_config/clock", follow_clock)
     server.app.router.add_get("/_config/in_flight", count_in_flight)
     server.app.on_startup.append(watch_parent)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from receivables.rendering.messages import messages_for
 from tests.conftest import RunningSystem
-from tests.support import load_event, stripe_signature
+from tests.support import BrowserPage, eventually, load_event, stripe_signature
 
 pytestmark = pytest.mark.e2e
 
@@ -140,3 +142,48 @@ def test_a_declined_card_pays_nothing_and_the_page_says_why(running_system: Runn
     page = requests.get(invoice["hosted_url"], timeout=120)
     assert 'id="pay-last-failure"' in page.text
     assert reason in page.text
+
+
+def _pay_on_the_page(invoice: dict[str, Any], card_number: str, out_dir: Path) -> str:
+    """The customer opens the invoice's page, chooses the card, types its number and pays: what the page
+    then says (German: the sample customer's locale)."""
+    texts = messages_for("de")
+    with BrowserPage(out_dir) as page:
+        page.open(invoice["hosted_url"])
+        page.evaluate("document.querySelector('button[data-method=\"card\"]').click()")
+        # Bounds for the browser's own work (a request, Stripe.js mounting), not guesses at its speed.
+        eventually(lambda: page.evaluate("!!document.getElementById('localstripe-card-number')"), timeout=60)
+        page.evaluate(
+            f"document.getElementById('localstripe-card-number').value = {json.dumps(card_number)};"
+            "document.getElementById('pay-submit').click()"
+        )
+        return eventually(
+            lambda: (said := page.text("#pay-message")) not in ("", texts["pay_processing"]) and said,
+            timeout=60,
+        )
+
+
+def test_a_customer_pays_by_card_on_the_invoice_page(running_system: RunningSystem, tmp_path: Path) -> None:
+    invoice = _invoice(running_system)
+
+    said = _pay_on_the_page(invoice, "4242424242424242", tmp_path)
+    running_system.settle()
+
+    assert said == messages_for("de")["pay_succeeded"]
+    paid = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (paid["status"], paid["amount_due"]) == ("paid", "0.00")
+    assert len(_confirmations(running_system, invoice)) == 1
+
+
+def test_a_declined_card_on_the_invoice_page_says_why_and_pays_nothing(
+    running_system: RunningSystem, tmp_path: Path
+) -> None:
+    invoice = _invoice(running_system)
+
+    said = _pay_on_the_page(invoice, "4000000000000341", tmp_path)
+    running_system.settle()
+
+    assert said == messages_for("de")["pay_failed"].format(reason="Your card was declined.")
+    after = running_system.get_json(f"/invoices/{invoice['id']}")
+    assert (after["status"], after["amount_due"]) == ("open", "42.82")
+    assert not _confirmations(running_system, invoice)
