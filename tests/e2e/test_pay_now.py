@@ -157,11 +157,12 @@ def _pay_on_the_page(invoice: dict[str, Any], card_number: str, out_dir: Path) -
             f"document.getElementById('localstripe-card-number').value = {json.dumps(card_number)};"
             "document.getElementById('pay-submit').click()"
         )
-        said: str = eventually(
-            lambda: (shown := page.text("#pay-message")) not in ("", texts["pay_processing"]) and shown,
-            timeout=60,
+        return str(
+            eventually(
+                lambda: (shown := page.text("#pay-message")) not in ("", texts["pay_processing"]) and shown,
+                timeout=60,
+            )
         )
-        return said
 
 
 def test_a_customer_pays_by_card_on_the_invoice_page(running_system: RunningSystem, tmp_path: Path) -> None:
