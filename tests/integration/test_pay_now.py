@@ -88,6 +88,26 @@ def test_a_second_click_gets_the_same_payment_intent_and_another_method_its_own(
     assert by_debit["payment_intent"] != first["payment_intent"]
 
 
+def test_a_payment_intent_paid_at_stripe_is_not_offered_again_before_its_webhook_arrives(
+    local_system: Any,
+) -> None:
+    # given: the card is charged at Stripe; this in-process system receives no webhooks, so the invoice is
+    # still open, as it is on AWS for the moment between Stripe's charge and its webhook
+    invoice = _open_invoice(local_system)
+    intent = json.loads(_pay(local_system, invoice, "card").body)["payment_intent"]
+    auth = {"Authorization": f"Bearer {local_system.stripe.secret_key}"}
+    url = f"{local_system.stripe.api_base}/v1/payment_intents/{intent}"
+    assert requests.post(url, data={"payment_method": "pm_card_visa"}, headers=auth, timeout=30).ok
+    assert requests.post(f"{url}/confirm", headers=auth, timeout=30).json()["status"] == "succeeded"
+
+    # when: the customer clicks again
+    response = _pay(local_system, invoice, "card")
+
+    # then: no second PaymentIntent to pay the same amount twice
+    assert response.status == 409, response.body
+    assert "already being processed" in json.loads(response.body)["detail"]
+
+
 def test_a_paid_invoice_has_nothing_to_pay_and_answers_409(local_system: Any) -> None:
     invoice = _open_invoice(local_system)
     payment = load_event("http/generic_payment_body.json") | {
