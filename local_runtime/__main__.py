@@ -31,6 +31,7 @@ def main() -> None:
     )
     system.start()
     server = serve(system, options.host, options.port)
+    system.deliver_stripe_webhooks()  # the port is bound: the Stripe stand-in's webhooks reach it
     state = options.state_dir.resolve()
     print(
         f"""
@@ -42,6 +43,7 @@ Receivables is running on emulated AWS (moto), started in {time.monotonic() - st
   documents      {state / "s3"}
   clock          curl -X POST {base}/_local/clock -d '{{"advance_days": 1}}'
   emulated AWS   {system.aws_endpoint}   (e.g. aws --endpoint-url {system.aws_endpoint} s3 ls)
+  Stripe         {system.stripe.api_base}   (localstripe; keys: {base}/_local/stripe)
 Try:
   curl -s {base}/orders -H 'x-api-key: {system.seeded["api_key"]}' -H 'Idempotency-Key: demo-1' \\
     -H 'content-type: application/json' -d @events/http/create_order_body.json

@@ -49,6 +49,9 @@ def handle_local(system: LocalSystem, request: HttpRequest) -> HttpResponse:
         return _move_clock(system, request.body)
     if path == "/_local/clock" and request.method == "GET":
         return _json(200, {"now": system.clock.iso(system.clock.now())})
+    # Pay now's Stripe stand-in: where it is and its test keys, for tests and for trying it by hand.
+    if path == "/_local/stripe" and request.method == "GET":
+        return _json(200, system.stripe.public())
     return _json(404, {"message": "Not Found"})
 
 

@@ -131,6 +131,11 @@ class LocalSystem:
         functions = self.topology.functions
         self.queues = QueuePump(self.topology.queue_sources, functions.invoke, functions.lock)
         from local_runtime.seed import seed
+        from local_runtime.stripe_standin import StripeStandIn
+
+        # Stripe for "Pay now": the functions call the stand-in, never api.stripe.com (decisions/0037).
+        self.stripe = StripeStandIn.start()
+        os.environ["STRIPE_API_BASE"] = self.stripe.api_base
 
         # Seeded before the pumps start: the router takes every record, and an invocation switches the
         # process environment, which this thread's boto3 clients iterate while they are created.
@@ -148,7 +153,9 @@ class LocalSystem:
         self.queues.stop(grace_seconds)
         self._background.join(timeout=grace_seconds)
         self._aws_server.stop()
+        self.stripe.stop()
         os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+        os.environ.pop("STRIPE_API_BASE", None)
         if self._mock is not None:
             self._mock.stop()
 
@@ -161,6 +168,17 @@ class LocalSystem:
             and self.pump.error is None
             and self.queues.error is None
         )
+
+    def deliver_stripe_webhooks(self) -> None:
+        """The stand-in sends its events to this runtime's `/webhooks/stripe`, signed with the seeded
+        secret. Only once the HTTP port serves: a system without one (in-process tests) gets none."""
+        self.stripe.register_webhook(
+            f"{self.public_url}/webhooks/stripe", self.seeded["stripe_webhook_secret"]
+        )
+        self._stripe_follows_clock()
+
+    def _stripe_follows_clock(self) -> None:
+        self.stripe.follow_clock((self.clock.now() - datetime.now(UTC)).total_seconds())
 
     def openapi(self) -> dict[str, Any]:
         """The API's OpenAPI document, generated from the handlers this runtime serves."""
@@ -193,6 +211,7 @@ class LocalSystem:
                 self.settle()
             self.clock.advance(max(timedelta(0), target - self.clock.now()))
             self._run_schedules_until(target)
+        self._stripe_follows_clock()
         self.settle()
         return self.clock.now()
 
@@ -260,7 +279,9 @@ class LocalSystem:
         running; True if it got there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            drained = self._deliveries_drained(deadline)
+            # Stripe's webhooks first: each one delivered runs the webhook function, whose work follows.
+            drained = self.stripe.wait_for_webhooks(max(0.1, deadline - time.monotonic()))
+            drained = drained and self._deliveries_drained(deadline)
             fed_back = self.ses_feedback.deliver_pending()  # SES's reports on the mail sent meanwhile
             fed_back += self.bucket_notifier.deliver_pending()  # objects put since (S3 notifications)
             # the second pass makes sure nothing woke up while executions were checked
@@ -269,6 +290,7 @@ class LocalSystem:
                 and not fed_back
                 and not self._executions_running()
                 and self._deliveries_drained(deadline)
+                and self.stripe.in_flight() == 0
             ):
                 self.collect_outputs()
                 return True

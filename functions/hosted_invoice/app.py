@@ -1,23 +1,26 @@
-"""The customer's hosted invoice page: view it, download the PDF, dispute it. No API key: the
+"""The customer's hosted invoice page: view it, download the PDF, dispute it, pay it. No API key: the
 unguessable token in the link is the credential, so responses never leak it (no referrer, no cache)."""
 
+import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Form, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Form, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
 
 from receivables import clock, document_store
 from receivables.credit_notes import get_credit_note
 from receivables.disputes import can_dispute, open_dispute
-from receivables.errors import NotFound
+from receivables.errors import DomainError, NotFound
 from receivables.hosted_account import invoice_account
-from receivables.http import HTML, LinkToken, create_api, documented, page_responses
+from receivables.http import HTML, LinkToken, create_api, documented, json_response, page_responses
 from receivables.invoices import get_invoice_by_token, hosted_url, to_document
 from receivables.observability import logger
 from receivables.seller import SellerProfile, load_seller_profile
-from receivables.settings import HostedPageSettings, load
+from receivables.settings import HostedPageSettings, load, stripe_keys
 
 app = create_api()
 CreditNoteId = Annotated[str, Path(pattern=r"^cn_[0-9a-f]{32}$", description="A credit note of the invoice.")]
@@ -30,10 +33,28 @@ PAGE_HEADERS = {
 }
 
 
-def _html(status: int, body: str) -> Response[str]:
+def _html(status: int, body: str, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
-        status_code=status, content_type="text/html; charset=utf-8", body=body, headers=PAGE_HEADERS
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=body,
+        headers=PAGE_HEADERS | (headers or {}),
     )
+
+
+def _pay_now_policy(nonce: str, stripe_api_base: str) -> dict[str, str]:
+    """The invoice page's CSP with "Pay now": its own two scripts (by nonce), Stripe.js and the frames and
+    requests Stripe.js makes (https://docs.stripe.com/security/guide#content-security-policy)."""
+    from receivables.stripe_api import STRIPE_API, js_url
+
+    js = urlsplit(js_url(stripe_api_base))
+    js_origin, api_origin = f"{js.scheme}://{js.netloc}", stripe_api_base.rstrip("/")
+    frames = f"{js_origin} https://hooks.stripe.com" if api_origin == STRIPE_API else js_origin
+    return {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: "
+        f"https://*.stripe.com; script-src 'nonce-{nonce}' {js_origin}; frame-src {frames}; "
+        f"connect-src 'self' {api_origin}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    }
 
 
 @app.get(
@@ -43,14 +64,92 @@ def _html(status: int, body: str) -> Response[str]:
     responses=page_responses(),
 )
 def view_invoice(token: LinkToken) -> Response[str]:
-    return _linked_page(token, _invoice_page)
+    settings = load(HostedPageSettings)
+    nonce = secrets.token_urlsafe(16)  # per response: the page's own scripts run, nothing injected does
+    response = _linked_page(token, lambda i, s, st: _invoice_page(i, s, st, nonce))
+    if settings.stripe_api_keys_arn and response.status_code == 200:
+        response.headers.update(_pay_now_policy(nonce, settings.stripe_api_base))
+    return response
 
 
-def _invoice_page(invoice: dict[str, Any], seller: SellerProfile, settings: HostedPageSettings) -> str:
+class PayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["card", "sepa_debit"] = Field(
+        description="card, or sepa_debit (euro invoices); the seller's profile says which are offered."
+    )
+
+
+class PaymentUnavailable(DomainError):
+    status = 503
+    title = "Payment unavailable"
+    type_slug = "payment-unavailable"
+
+
+@app.post(
+    "/i/<token>/pay",
+    summary="Pay now: a Stripe PaymentIntent for what the invoice asks today (the page completes it)",
+    description="Creates, or returns again for the same invoice, method and amount, a PaymentIntent of "
+    "the invoice's account_amount_due. The page confirms it with Stripe.js; the Stripe webhook applies "
+    "the money.",
+    tags=["Customer pages"],
+    responses=documented(200, "The PaymentIntent to confirm with Stripe.js.", 404, 409, 503),
+)
+def pay_invoice(token: LinkToken, request: Annotated[PayRequest, Body()]) -> Response[str]:
+    from receivables import money
+    from receivables.pay_now import offered_methods, start_payment
+    from receivables.stripe_api import StripeClient, StripeError, StripeNotConfigured
+
+    settings = load(HostedPageSettings)
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    invoice = get_invoice_by_token(settings.table_name, token)
+    try:
+        keys = stripe_keys(settings.stripe_api_keys_arn)
+    except StripeNotConfigured:
+        raise PaymentUnavailable("Paying online is not set up for this invoice.") from None
+    offered = offered_methods(seller.payment_methods, invoice["currency"])
+    try:
+        started = start_payment(
+            settings.table_name,
+            invoice,
+            request.method,
+            offered,
+            StripeClient(keys, settings.stripe_api_base),
+        )
+    except StripeError as failed:
+        logger.warning("stripe refused", extra={"status": failed.status, "code": failed.code})
+        raise PaymentUnavailable("The payment provider is not available; please try again later.") from None
+    return json_response(
+        200,
+        {
+            "payment_intent": started.payment_intent,
+            "client_secret": started.client_secret,
+            "publishable_key": keys.publishable_key,
+            "amount": money.format_amount(started.amount, started.currency),
+            "currency": started.currency,
+        },
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def _invoice_page(
+    invoice: dict[str, Any], seller: SellerProfile, settings: HostedPageSettings, nonce: str = ""
+) -> str:
+    from receivables.pay_now import offered_methods
     from receivables.rendering.hosted_page import render_hosted_invoice
+    from receivables.stripe_api import js_url
 
     link = hosted_url(settings.public_base_url, invoice)
     today = clock.now().astimezone(seller.zone).date()
+    pay_now = None
+    if settings.stripe_api_keys_arn and nonce:
+        pay_now = {
+            "url": f"{link}/pay",
+            "return_url": f"{link}#pay",
+            "methods": offered_methods(seller.payment_methods, invoice["currency"]),
+            "stripe_js": js_url(settings.stripe_api_base),
+            "nonce": nonce,
+            "last_failure": _last_failure(settings.table_name, invoice),
+        }
     return render_hosted_invoice(
         to_document(invoice, seller, hosted=link),
         status=invoice["status"],
@@ -67,6 +166,18 @@ def _invoice_page(invoice: dict[str, Any], seller: SellerProfile, settings: Host
         account=invoice_account(settings.table_name, invoice, seller.zone),
         credit_note_url=f"{link}/credit-notes/{{id}}/pdf",
         subscription=_subscription_of(settings.table_name, invoice),
+        pay_now=pay_now,
+    )
+
+
+def _last_failure(table_name: str, invoice: dict[str, Any]) -> str | None:
+    """Why the latest online payment attempt failed, if nothing was paid since (declined cards are kept)."""
+    from receivables.payment_records import list_invoice_payments
+
+    history = list_invoice_payments(table_name, invoice["id"])
+    latest = history[-1] if history else None
+    return (
+        str(latest.get("reason") or "") or None if latest and latest["entity"] == "failed_payment" else None
     )
 
 

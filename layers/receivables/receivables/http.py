@@ -96,6 +96,7 @@ _PROBLEM_DESCRIPTIONS = {
     412: "The If-Match version is not the current one.",
     415: "The body's content type is not one this operation reads; `errors` names it.",
     422: "Invalid input; `errors` names every bad field.",
+    503: "A service this operation needs (the payment provider) is unavailable or not set up; try later.",
 }
 
 

@@ -81,19 +81,47 @@ def unapplied_record_puts(
     return puts
 
 
+def failed_payment_puts(
+    table: str, event: ProviderEvent, invoice: dict[str, Any], now: str
+) -> list[dict[str, Any]]:
+    """A payment attempt the provider declined: shown in the invoice's history, with the provider's reason."""
+    return [
+        put_new(
+            table,
+            {"pk": f"INVOICE#{invoice['id']}", "sk": f"FAILEDPAYMENT#{event.provider}#{event.event_id}"}
+            | {
+                "entity": "failed_payment",
+                "id": f"{event.provider}:{event.event_id}",
+                "kind": "payment",
+                "invoice_id": invoice["id"],
+                "customer_id": invoice["customer_id"],
+                "provider": event.provider,
+                "payment_ref": event.payment_ref,
+                "method": event.method,
+                "currency": event.currency,
+                "amount": event.amount,
+                "reason": event.reason,
+                "occurred_at": event.occurred_at,
+                "recorded_at": now,
+            },
+        )
+    ]
+
+
 def list_invoice_payments(table: str, invoice_id: str) -> list[dict[str, Any]]:
-    """Payments, refunds and unapplied receipts of one invoice, oldest first."""
+    """An invoice's payments, refunds, unapplied money and failed attempts (declined cards), oldest first."""
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk",
-        "FilterExpression": "entity IN (:payment, :refund, :unapplied)",
+        "FilterExpression": "entity IN (:payment, :refund, :unapplied, :failed)",
         "ExpressionAttributeValues": to_item(
             {
                 ":pk": f"INVOICE#{invoice_id}",
                 ":payment": "payment",
                 ":refund": "refund",
                 ":unapplied": "unapplied_payment",
+                ":failed": "failed_payment",
             }
         ),
     }
@@ -112,7 +140,12 @@ def public_payment(item: dict[str, Any]) -> dict[str, Any]:
     def amount(value: Any) -> str | None:
         return money.format_amount(Decimal(value), currency) if value is not None and currency else None
 
-    status = {"payment": "applied", "refund": "applied", "unapplied_payment": "unapplied"}[item["entity"]]
+    status = {
+        "payment": "applied",
+        "refund": "applied",
+        "unapplied_payment": "unapplied",
+        "failed_payment": "failed",
+    }[item["entity"]]
     if status == "unapplied" and item.get("remaining") is not None and Decimal(item["remaining"]) == 0:
         status = "allocated"  # finance put all of it on invoices (receivables.allocations)
     return {

@@ -39,6 +39,7 @@ from receivables.payment_records import (
     AlreadyRecorded,
     Retry,
     credit_update,
+    failed_payment_puts,
     payment_key,
     payment_ref_key,
     payment_refunded_update,
@@ -60,7 +61,7 @@ PAYABLE = ("open", "partially_paid", "paid", "uncollectible")
 # --------------------------------------------------------------------------------------- outcomes
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # applied | unapplied | duplicate | ignored
+    result: str  # applied | unapplied | failed (a declined attempt, kept) | duplicate | ignored
     invoice_id: str | None = None
     detail: str = ""
 
@@ -78,6 +79,8 @@ def record(table: str, event: ProviderEvent, seller_id: str) -> Outcome:
     """Applies the provider event once; safe under redelivery and concurrency."""
     if event.kind == "ignored":
         return _record_event_only(table, event, "ignored", None, event.reason or "")
+    if event.kind == "payment_failed":
+        return _record_failed_attempt(table, event)
     for _ in range(_MAX_ATTEMPTS):
         try:
             return _attempt(table, event, seller_id)
@@ -377,6 +380,28 @@ def _record_event_only(
     except AlreadyRecorded:
         return Outcome("duplicate", invoice_id, "event already recorded")
     return Outcome(result, invoice_id, detail)
+
+
+def _record_failed_attempt(table: str, event: ProviderEvent) -> Outcome:
+    """A declined card changes no balance and asks nobody to act; the invoice's history keeps it (with
+    Stripe's reason) so the customer page and finance can say why the money did not come."""
+    invoice = None
+    if event.invoice_id:
+        try:
+            invoice = get_invoice(table, event.invoice_id)
+        except NotFound:
+            invoice = None
+    if invoice is None:
+        return _record_event_only(table, event, "ignored", None, "a failed payment of no known invoice")
+    items = [
+        provider_event_put(table, event, "failed", invoice["id"]),
+        *failed_payment_puts(table, event, invoice, clock.iso(clock.now())),
+    ]
+    try:
+        transact_once(table, event, items)
+    except AlreadyRecorded:
+        return Outcome("duplicate", invoice["id"], "event already recorded")
+    return Outcome("failed", invoice["id"], event.reason or "")
 
 
 def _unapplied(

@@ -9,7 +9,7 @@ format; both become Decimal in the currency's ISO 4217 digits. Nothing here touc
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from receivables import money
 from receivables.errors import FieldError, field_errors_from_pydantic
 
-Kind = Literal["payment", "refund", "dispute_opened", "dispute_closed", "ignored"]
+# payment_failed: a declined card or a returned debit; kept in the invoice's payment history, applies nothing.
+Kind = Literal["payment", "payment_failed", "refund", "dispute_opened", "dispute_closed", "ignored"]
 
 
 class MalformedEvent(Exception):
@@ -86,6 +87,12 @@ class _PaymentIntent(_StripeObject):
     payment_method_types: list[str] = Field(default_factory=list)
 
 
+class _FailedPaymentIntent(_StripeObject):
+    amount: int = Field(ge=0)
+    payment_method_types: list[str] = Field(default_factory=list)
+    last_payment_error: dict[str, Any] | None = None
+
+
 class _CheckoutSession(_StripeObject):
     amount_total: int = Field(ge=0)
     payment_intent: str | None = None
@@ -120,6 +127,15 @@ def parse_stripe(body: bytes) -> ProviderEvent:
     if event.type == "payment_intent.succeeded":
         intent = _validated(_PaymentIntent, raw, prefix="data.object.")
         return _stripe_payment(common, intent, intent.id, intent.amount_received, intent.payment_method_types)
+    if event.type == "payment_intent.payment_failed":
+        failed = _validated(_FailedPaymentIntent, raw, prefix="data.object.")
+        error = failed.last_payment_error or {}
+        attempt = _stripe_payment(common, failed, failed.id, failed.amount, failed.payment_method_types)
+        if attempt.kind == "ignored":
+            return attempt
+        # Stripe's message is written for the payer ("Your card was declined."); the page shows it.
+        reason = str(error.get("message") or error.get("code") or "declined")[:500]
+        return replace(attempt, kind="payment_failed", reason=reason)
     if event.type == "checkout.session.completed":
         session = _validated(_CheckoutSession, raw, prefix="data.object.")
         if session.payment_status != "paid":  # delayed methods complete later, with their own event

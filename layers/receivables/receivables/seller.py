@@ -51,6 +51,8 @@ class SellerProfile(BaseModel):
     datev_consultant_number: int | None = Field(default=None, ge=1001, le=9999999)
     datev_client_number: int | None = Field(default=None, ge=1, le=99999)
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    # "Pay now" on the hosted invoice page (pay_now.py, decisions/0037): the Stripe methods offered.
+    payment_methods: tuple[Literal["card", "sepa_debit"], ...] = ("card", "sepa_debit")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from receivables.stripe_api import StripeKeys
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -66,6 +69,21 @@ class EInvoiceApiSettings(InvoicesApiSettings):
 
 class HostedPageSettings(InvoicesApiSettings):
     seller_profile_parameter: str
+    # "Pay now" (decisions/0037): the seller's Stripe keys, and where Stripe is (only the local runtime
+    # sets STRIPE_API_BASE, to its stand-in). No keys secret: the page offers no online payment.
+    stripe_api_keys_arn: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+
+
+def stripe_keys(secret_arn: str) -> StripeKeys:
+    """The seller's Stripe keys from Secrets Manager through Powertools (cached 5 minutes); never logged."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from receivables.stripe_api import StripeNotConfigured, parse_keys
+
+    if not secret_arn:
+        raise StripeNotConfigured("no Stripe keys secret")
+    return parse_keys(str(parameters.get_secret(secret_arn, max_age=300)))
 
 
 class NotifySettings(SellerSettings):

@@ -33,9 +33,12 @@ def render_hosted_invoice(
     account: InvoiceAccount,
     credit_note_url: str,
     subscription: dict[str, Any] | None = None,
+    pay_now: dict[str, Any] | None = None,
 ) -> str:
     """The page; `credit_note_url` has a `{id}` field for each credit note's PDF link. A subscription
-    period's invoice shows its subscription (`period`, `items`, `next_invoice_date`, `ends_on`)."""
+    period's invoice shows its subscription (`period`, `items`, `next_invoice_date`, `ends_on`).
+    `pay_now` offers online payment: `url`, `return_url`, `methods`, `stripe_js`, `nonce` (of the page's
+    scripts, as its Content-Security-Policy names it) and `last_failure` (why the last attempt failed)."""
     locale, texts = document.locale, messages_for(document.locale)
     overdue = status in PAYABLE_STATUSES and today > document.due_date
     status_key = "overdue" if overdue else status
@@ -101,6 +104,14 @@ def render_hosted_invoice(
         ),
         "subscription": subscription_facts(subscription, locale) if subscription else None,
     }
+    context["pay_now"] = None
+    if pay_now and pay_now.get("methods") and context["payable"]:
+        context["pay_now"] = pay_now | {
+            "script_texts": {
+                key: texts[f"pay_{key}"]
+                for key in ("starting", "processing", "succeeded", "failed", "unavailable")
+            }
+        }
     return _page("pages/invoice.html.j2", document, context)
 
 
