@@ -19,7 +19,11 @@ Scheduled runs that did nothing for the invoice (the daily dunning run on days w
 nightly journal export) cost the same at any volume: they are reported as a fixed cost per month, not
 per invoice. Storage (the invoice's items and its PDF, kept for years) is reported per month kept.
 Prices: bench/prices.py. Target: at most $0.25 per 1,000 invoices; Stripe Invoicing's 0.4 % of a
-EUR 100 average invoice (EUR 400 per 1,000 invoices) beside it.
+EUR 100 average invoice (EUR 400 per 1,000 invoices) beside it. Issue 17's rows: the same without the two
+SES lines (at most $0.08), and the life's Lambda invocations (at most 12; the authorizer is counted, idle
+scheduled runs are not). Without target, counted the same way after the life: a subscription period
+(everything POST /subscriptions causes, its first period's invoice issued, rendered and emailed) and a
+bank-statement entry (a one-entry camt.053 paying an open invoice in full, until the paid confirmation).
 """
 
 from __future__ import annotations
