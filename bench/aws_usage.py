@@ -82,7 +82,9 @@ def trigger_of(event: Any) -> str:
     """What invoked a function, judged from its event: http, authorizer, stream, schedule or step."""
     if not isinstance(event, dict):
         return "step"
-    if event.get("detail-type") == "Scheduled Event":
+    # EventBridge rules send a "Scheduled Event"; EventBridge Scheduler (ScheduleV2) sends the schedule's
+    # Input, which template.yaml's schedules give `"source": "aws.scheduler"`.
+    if event.get("detail-type") == "Scheduled Event" or event.get("source") == "aws.scheduler":
         return "schedule"
     if "Records" in event:
         return "stream"

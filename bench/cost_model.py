@@ -19,7 +19,11 @@ Scheduled runs that did nothing for the invoice (the daily dunning run on days w
 nightly journal export) cost the same at any volume: they are reported as a fixed cost per month, not
 per invoice. Storage (the invoice's items and its PDF, kept for years) is reported per month kept.
 Prices: bench/prices.py. Target: at most $0.25 per 1,000 invoices; Stripe Invoicing's 0.4 % of a
-EUR 100 average invoice (EUR 400 per 1,000 invoices) beside it.
+EUR 100 average invoice (EUR 400 per 1,000 invoices) beside it. Issue 17's rows: the same without the two
+SES lines (at most $0.08), and the life's Lambda invocations (at most 12; the authorizer is counted, idle
+scheduled runs are not). Without target, counted the same way after the life: a subscription period
+(everything POST /subscriptions causes, its first period's invoice issued, rendered and emailed) and a
+bank-statement entry (a one-entry camt.053 paying an open invoice in full, until the paid confirmation).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from bench.aws_usage import Invocation, UsageMeter
 from bench.isolated import REPOSITORY, Row, run_isolated, smoke
 
 TARGET_USD_PER_1000 = 0.25
+TARGET_USD_PER_1000_WITHOUT_SES = 0.08  # issue 17: what is ours to cut, SES's list price aside
+TARGET_INVOCATIONS = 12
+SES_LINES = ("SES emails", "SES data")
 REMINDERS = 2
 PAYMENT_TERMS_DAYS = 14  # the sample order's; the default policy reminds 3 days before and 1 day after
 MAX_DAYS = 40
@@ -172,6 +179,59 @@ def _live(system: Any, meter: UsageMeter, number: int, reminders: int, payment_t
     )
 
 
+def _episode(system: Any, meter: UsageMeter, action: Any, http_requests: int) -> Life:
+    """Everything `action` (one HTTP request) caused until the system settled, counted as a Life is."""
+    _settled(system)
+    meter.reset()
+    stored_before = _stored_bytes(system)
+    action()
+    _settled(system)
+    return Life(
+        invocations=list(meter.invocations),
+        fixed=[],
+        days=0,
+        http_requests=http_requests,
+        state_transitions=meter.state_transitions(),
+        stored_item_bytes=_stored_bytes(system) - stored_before,
+    )
+
+
+def _subscribe(system: Any) -> None:
+    """POST /subscriptions with the sample body: the subscription, and its first period's invoice issued,
+    rendered and emailed at once (decisions/0026)."""
+    event = json.loads((REPOSITORY / "events/subscriptions_api/create_subscription.json").read_text())
+    headers = {"x-api-key": API_KEY, "idempotency-key": "cost-sub-1", "content-type": "application/json"}
+    response = _request(system, "POST", "/subscriptions", event["body"].encode(), headers)
+    if response.status != 201:
+        raise RuntimeError(f"POST /subscriptions answered {response.status}: {response.body!r}")
+
+
+def _statement_paying(invoice: dict[str, Any]) -> bytes:
+    """The camt.053 sample (events/bank_statements) cut to its first entry, which now pays `invoice` in
+    full with its number in the remittance text."""
+    import re
+
+    xml = (REPOSITORY / "events/bank_statements/camt053_001_08.xml").read_text()
+    entries = re.findall(r"\s*<Ntry>.*?</Ntry>", xml, flags=re.S)
+    xml = xml.replace("".join(entries[1:]), "")
+    xml = xml.replace(">1190.00<", f">{invoice['amount_due']}<").replace(
+        "RE 2026-000123", f"RE {invoice['number']}"
+    )
+    return xml.replace("2026112300012345", f"COST{invoice['number']}").encode()
+
+
+def _import_statement(system: Any, invoice: dict[str, Any]) -> None:
+    headers = {"x-api-key": API_KEY, "idempotency-key": f"cost-{invoice['number']}"}
+    headers["content-type"] = "application/xml"
+    response = _request(system, "POST", "/bank-statements", _statement_paying(invoice), headers)
+    if response.status != 202:
+        raise RuntimeError(f"POST /bank-statements answered {response.status}: {response.body!r}")
+
+
+def _usd(life: Life) -> float:
+    return sum(usd for _, usd in _costs(life).values())
+
+
 def _billed_gb_seconds(invocations: list[Invocation]) -> float:
     """Lambda bills each invocation's duration rounded up to the millisecond."""
     return sum(i.memory_mb / 1024 * math.ceil(i.seconds * 1000) / 1000 for i in invocations)
@@ -289,10 +349,39 @@ def measure() -> list[Row]:
                 print(
                     f"invoice life: {time.perf_counter() - started:.1f}s, {life.days} days", file=sys.stderr
                 )
+            period = _episode(system, meter, lambda: _subscribe(system), http_requests=1)
+            if not any(i.total("emails") for i in period.invocations):
+                raise RuntimeError("the subscription's first period was not invoiced by email")
+            unpaid_order = _order(system, 3, PAYMENT_TERMS_DAYS)
+            _settled(system)
+            unpaid = _invoice(system, unpaid_order)
+            entry = _episode(system, meter, lambda: _import_statement(system, unpaid), http_requests=1)
+            if _invoice(system, unpaid_order)["status"] != "paid":
+                raise RuntimeError("the bank-statement entry did not pay its invoice")
         finally:
             system.stop()
             aws.reset_clients()
-    return _rows(life)
+    return _rows(life) + _other_rows(period, entry)
+
+
+def _other_rows(period: Life, entry: Life) -> list[Row]:
+    """No target: what a subscription period and a bank-statement entry cost, counted as the life is."""
+    return [
+        {
+            "name": "cost per 1,000 subscription periods (POST /subscriptions: first period invoiced)",
+            "value": round(_usd(period) * 1000, 4),
+            "unit": "$/1k",
+            "target": "report",
+            "invocations": len(period.invocations),
+        },
+        {
+            "name": "cost per 1,000 bank-statement entries (one-entry camt.053 paying an invoice in full)",
+            "value": round(_usd(entry) * 1000, 4),
+            "unit": "$/1k",
+            "target": "report",
+            "invocations": len(entry.invocations),
+        },
+    ]
 
 
 def _rows(life: Life) -> list[Row]:
@@ -309,6 +398,25 @@ def _rows(life: Life) -> list[Row]:
             "breakdown": _breakdown(life),
             "prices": f"{prices.REGION}, arm64, list prices {prices.PRICE_LIST_DATE} (bench/prices.py)",
         }
+    ]
+    without_ses = sum(usd for name, (_, usd) in costs.items() if name not in SES_LINES) * 1000
+    invocations = len(life.invocations)
+    rows += [
+        {
+            "name": "cost per 1,000 invoices excluding SES",
+            "value": round(without_ses, 4),
+            "unit": unit,
+            "target": f"<= ${TARGET_USD_PER_1000_WITHOUT_SES}",
+            "ratio": round(without_ses / TARGET_USD_PER_1000_WITHOUT_SES, 2),
+        },
+        {
+            "name": "Lambda invocations per invoice life (authorizer included, idle schedules not)",
+            "value": invocations,
+            "unit": "calls",
+            "target": f"<= {TARGET_INVOCATIONS}",
+            "ratio": round(invocations / TARGET_INVOCATIONS, 2),
+            "by_function": {line["function"]: line["invocations"] for line in _breakdown(life)},
+        },
     ]
     for name, (counted, usd) in costs.items():
         rows.append(

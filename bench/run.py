@@ -23,6 +23,7 @@ SECTIONS = [
     "bench.subscription_reads",
     "bench.cost_model",
     "bench.sms_prices",
+    "bench.numbering",
 ]
 
 

@@ -16,6 +16,7 @@ SECTIONS = [
     "bench.subscription_reads",
     "bench.cost_model",
     "bench.sms_prices",
+    "bench.numbering",
 ]
 
 
