@@ -29,6 +29,20 @@ from receivables.settings import NotifySettings, load
 from receivables.stream_batch import process_stream_messages
 from receivables.tasks import close_open_tasks_of_invoice
 
+# The customer emails an outbox event asks for: (sender, log line when sent, log line when not).
+CUSTOMER_EMAILS = {
+    "payment.received": (
+        send_payment_receipt,
+        "payment receipt sent",
+        "payment receipt already sent (or address suppressed)",
+    ),
+    "invoice.dispute_resolved": (
+        send_dispute_answer,
+        "dispute answer sent",
+        "no dispute answer sent (sent already, suppressed or a chargeback)",
+    ),
+}
+
 
 def notify_for_record(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
@@ -41,36 +55,13 @@ def notify_for_record(record: DynamoDBRecord) -> None:
         closed = close_open_tasks_of_invoice(settings.table_name, invoice_id, by="payment")
         logger.info("invoice paid", extra={"invoice_id": invoice_id, "tasks_closed": closed})
         return
-    if event.type == "invoice.dispute_resolved":
-        mailer.use_configuration_set(settings.ses_configuration_set)
-        answered = send_dispute_answer(
-            settings.table_name,
-            settings.sender_address,
-            settings.public_base_url,
-            event,
-            load_seller_profile(settings.seller_profile_parameter),
-        )
-        logger.info(
-            "dispute answer sent"
-            if answered
-            else "no dispute answer sent (sent already, suppressed or a chargeback)",
-            extra={"invoice_id": invoice_id, "outcome": event.data.get("outcome"), "event_id": event.id},
-        )
+    if event.type not in CUSTOMER_EMAILS:
         return
-    if event.type != "payment.received":
-        return
+    send, sent, not_sent = CUSTOMER_EMAILS[event.type]
     mailer.use_configuration_set(settings.ses_configuration_set)
-    message_id = send_payment_receipt(
-        settings.table_name,
-        settings.sender_address,
-        settings.public_base_url,
-        event,
-        load_seller_profile(settings.seller_profile_parameter),
-    )
-    logger.info(
-        "payment receipt sent" if message_id else "payment receipt already sent (or address suppressed)",
-        extra={"invoice_id": invoice_id, "payment_event_id": event.id},
-    )
+    seller = load_seller_profile(settings.seller_profile_parameter)
+    result = send(settings.table_name, settings.sender_address, settings.public_base_url, event, seller)
+    logger.info(sent if result else not_sent, extra={"invoice_id": invoice_id, "event_id": event.id})
 
 
 @logger.inject_lambda_context(clear_state=True)
