@@ -151,16 +151,15 @@ def _pay_on_the_page(invoice: dict[str, Any], card_number: str, out_dir: Path) -
     with BrowserPage(out_dir) as page:
         page.open(invoice["hosted_url"])
         page.evaluate("document.querySelector('button[data-method=\"card\"]').click()")
-        # Bounds for the browser's own work (a request, Stripe.js mounting), not guesses at its speed.
-        eventually(lambda: page.evaluate("!!document.getElementById('localstripe-card-number')"), timeout=60)
+        # A browser cannot be settled: eventually()'s default bound is for a hung test, not a speed guess.
+        eventually(lambda: page.evaluate("!!document.getElementById('localstripe-card-number')"))
         page.evaluate(
             f"document.getElementById('localstripe-card-number').value = {json.dumps(card_number)};"
             "document.getElementById('pay-submit').click()"
         )
         return str(
             eventually(
-                lambda: (shown := page.text("#pay-message")) not in ("", texts["pay_processing"]) and shown,
-                timeout=60,
+                lambda: (shown := page.text("#pay-message")) not in ("", texts["pay_processing"]) and shown
             )
         )
 
